@@ -1,0 +1,1 @@
+"""brainsweep: whole-brain network simulation and parameter exploration."""

@@ -1,0 +1,1 @@
+"""The simulation engine: connectome, models, couplings, integrators, noise, monitors, kernel."""

@@ -1,0 +1,610 @@
+"""The TVB-like simulator facade: validate, lay out, run the generated kernel in chunks, label the results.
+
+Typical use (TVB's resting-state script)::
+
+    sim = Simulator(connectivity=Connectivity.from_tvb_data(),
+                    model=Generic2dOscillator(a=-0.5),
+                    coupling=Linear(a=0.0042),
+                    integrator=HeunStochastic(dt=2**-4, noise=Additive(nsig=1e-4)),
+                    monitors=[TemporalAverage(period=2.0)], seed=42)
+    ds = sim.run(10_000.0)              # xarray.Dataset, dims (time, variable, region)
+
+and a batch of parameter sets sharing the connectome, in one kernel call::
+
+    ds = sim.run(1000.0, batch={"coupling.a": np.linspace(0, 0.02, 32)}, seeds=range(32))
+
+Semantics follow TVB 2.x: the coupling of step ``n`` uses states up to ``n - 1`` (delay 0 = current state);
+step numbering, sample times and TemporalAverage windows are TVB's; a full initial history of length ``L``
+starts the clock at step ``L - 1`` as in TVB. A later ``run`` continues where the previous one stopped
+(same batch), so chunked runs give exactly the numbers of one long run.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+
+import numpy as np
+import xarray as xr
+
+from . import codegen
+from .component import Component
+from .connectivity import Connectivity
+from .coupling import Coupling, Linear
+from .integrators import HeunDeterministic, Integrator, IntegratorStochastic
+from .kernel import EdgeLayout, build_edges, choose_time_block, load_kernel
+from .model import Model
+from .monitors import Monitor, TemporalAverage
+from .noise import Multiplicative, broadcast_nsig
+from .rng import noise_keys
+
+_DTYPES = ("float64", "float32")
+
+
+class SimulationError(RuntimeError):
+    """Raised when a simulation cannot proceed (e.g. every batch member diverged)."""
+
+
+@dataclass
+class _RunState:
+    """Everything the kernel carries from one call to the next."""
+
+    key: str
+    lanes: int
+    X: np.ndarray
+    hist: np.ndarray
+    acc: np.ndarray
+    slot: int
+    step: int                          # last completed step (TVB's current_step)
+    diverged: np.ndarray
+    divergence_time: np.ndarray
+    extras: dict = field(default_factory=dict)
+
+
+def _snake(name: str) -> str:
+    out = []
+    for k, ch in enumerate(name):
+        if ch.isupper() and k and (not name[k - 1].isupper() or (k + 1 < len(name) and name[k + 1].islower())):
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def _version(pkg: str) -> str:
+    try:
+        return metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class Simulator:
+    """A network of neural masses on a connectome, integrated by one compiled kernel.
+
+    Parameters
+    ----------
+    connectivity : Connectivity
+        The structural connectome (weights, tract lengths in mm, conduction speed in mm/ms).
+    model : Model, optional
+        Neural mass model; TVB's default ``Generic2dOscillator()``.
+    coupling : Coupling, optional
+        Long-range coupling; TVB's default ``Linear()``.
+    integrator : Integrator, optional
+        Integration scheme and step ``dt`` (ms); TVB's default ``HeunDeterministic(dt=0.01220703125)``.
+    monitors : Monitor or sequence of Monitor, optional
+        What to record; TVB's default ``[TemporalAverage()]``.
+    initial_conditions : array, optional
+        ``(variable, region)``: a history constant in time; ``(time, variable, region[, 1])``: a full history,
+        oldest first (TVB's layout; the clock then starts at step ``time - 1`` as in TVB). A leading batch
+        axis gives one per batch member. Default: uniform random in the model's ``state_variable_range`` at
+        every history step, drawn from the seed.
+    seed : int
+        Seed of the noise and of random initial conditions (per batch member: see ``run(seeds=...)``).
+    dtype : {"float64", "float32"}
+        Arithmetic precision; float32 roughly doubles throughput.
+    conduction_speed : float, optional
+        Overrides ``connectivity.conduction_speed`` (mm/ms), as TVB's ``Simulator.conduction_speed``.
+    time_block : int, optional
+        Steps of long-range coupling summed per pass (see :mod:`brainsweep.engine.codegen`); chosen from the
+        delays when omitted. Results do not depend on it beyond summation order.
+    """
+
+    def __init__(self, connectivity: Connectivity, model: Model | None = None, coupling: Coupling | None = None,
+                 integrator: Integrator | None = None, monitors=None, initial_conditions=None, seed: int = 0,
+                 dtype: str = "float64", conduction_speed: float | None = None, time_block: int | None = None,
+                 simulation_length: float = 1000.0):
+        from .models.oscillator import Generic2dOscillator
+
+        self.connectivity = connectivity
+        self.model = Generic2dOscillator() if model is None else model
+        self.coupling = Linear() if coupling is None else coupling
+        self.integrator = HeunDeterministic() if integrator is None else integrator
+        self.monitors = [TemporalAverage()] if monitors is None else monitors
+        self.initial_conditions = initial_conditions
+        self.seed = seed
+        self.dtype = dtype
+        self.conduction_speed = conduction_speed
+        self.time_block = time_block
+        self.simulation_length = simulation_length
+        self._state: _RunState | None = None
+        self._configured = None
+
+    # ------------------------------------------------------------------ validation
+    def configure(self) -> "Simulator":
+        """Check the whole configuration (raises ``ValueError``/``TypeError`` naming the field); returns self."""
+        c = self.connectivity
+        if not isinstance(c, Connectivity):
+            raise TypeError(f"Simulator.connectivity must be a brainsweep Connectivity, got {type(c).__name__}")
+        if not isinstance(self.model, Model):
+            raise TypeError(f"Simulator.model must be a Model instance (e.g. ReducedWongWang()), "
+                            f"got {self.model!r}")
+        if not isinstance(self.coupling, Coupling):
+            raise TypeError(f"Simulator.coupling must be a Coupling instance (e.g. Linear(a=0.01)), "
+                            f"got {self.coupling!r}")
+        if not isinstance(self.integrator, Integrator):
+            raise TypeError(f"Simulator.integrator must be an Integrator instance (e.g. HeunDeterministic(dt=0.1)), "
+                            f"got {self.integrator!r}")
+        monitors = self.monitors
+        if isinstance(monitors, Monitor):
+            monitors = [monitors]
+        monitors = list(monitors)
+        for mon in monitors:
+            if not isinstance(mon, Monitor):
+                raise TypeError(f"Simulator.monitors must be Monitor instances (Raw, SubSample, TemporalAverage), "
+                                f"got {mon!r}")
+        if not monitors:
+            raise ValueError("Simulator.monitors is empty: add at least one monitor (e.g. TemporalAverage())")
+        self.monitors = monitors
+        if self.dtype not in _DTYPES:
+            raise ValueError(f"Simulator.dtype must be one of {_DTYPES}, got {self.dtype!r}")
+        if not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ValueError(f"Simulator.seed must be a non-negative integer, got {self.seed!r}")
+        if self.conduction_speed is not None:
+            speed = float(self.conduction_speed)
+            if not np.isfinite(speed) or speed <= 0:
+                raise ValueError(f"Simulator.conduction_speed must be a positive number of mm/ms, "
+                                 f"got {self.conduction_speed!r}")
+        if self.time_block is not None and (not isinstance(self.time_block, (int, np.integer))
+                                            or not 1 <= self.time_block <= 64):
+            raise ValueError(f"Simulator.time_block must be an integer in 1..64, got {self.time_block!r}")
+        n_out = self.coupling.n_outputs(len(self.model.cvar))
+        if self.model.n_coupling_inputs > n_out:
+            raise ValueError(f"{type(self.model).__name__} reads {self.model.n_coupling_inputs} coupling inputs but "
+                             f"{type(self.coupling).__name__} produces {n_out} from cvar {self.model.cvar}")
+        N = c.number_of_regions
+        for comp, label in ((self.model, "model"), (self.coupling, "coupling")):
+            for name, value in comp.parameters().items():
+                if value.size not in (1, N):
+                    raise ValueError(f"{label}.{name} has {value.size} values; give 1 or one per region ({N})")
+        if isinstance(self.integrator, IntegratorStochastic):
+            broadcast_nsig(self.integrator.noise.nsig, self.model.nvar, N, "integrator.noise.nsig")
+        dt = self.integrator.dt
+        for mon in monitors:
+            mon.istep(dt)
+            mon.voi_indices(len(self.model.variables_of_interest))
+        self._configured = True
+        return self
+
+    # ------------------------------------------------------------------ helpers
+    def _speed(self) -> float:
+        return float(self.conduction_speed) if self.conduction_speed is not None else self.connectivity.conduction_speed
+
+    def _idelays(self) -> np.ndarray:
+        return np.rint(self.connectivity.tract_lengths / self._speed() / self.integrator.dt).astype(np.int64)
+
+    def _components(self) -> dict[str, Component]:
+        comps = {"model": self.model, "coupling": self.coupling}
+        if isinstance(self.integrator, IntegratorStochastic):
+            comps["noise"] = self.integrator.noise
+        return comps
+
+    def _parse_batch(self, batch, seeds) -> tuple[int, dict[str, np.ndarray], list[int], bool]:
+        N = self.connectivity.number_of_regions
+        S = self.model.nvar
+        comps = self._components()
+        parsed: dict[str, np.ndarray] = {}
+        sizes = set()
+        for key, value in (batch or {}).items():
+            if not isinstance(key, str) or "." not in key:
+                raise ValueError(f"batch key {key!r} must be 'component.parameter' with component in "
+                                 f"{sorted(comps)}, e.g. 'coupling.a'")
+            comp_name, pname = key.split(".", 1)
+            if comp_name == "integrator" and pname.startswith("noise."):
+                comp_name, pname = "noise", pname[len("noise."):]
+            if comp_name in ("connectivity", "conduction_speed") or pname == "conduction_speed":
+                raise ValueError(f"batch key {key!r}: members of one batch share the connectome and its delays; "
+                                 "sweep conduction speed across batches (one Simulator per speed)")
+            if comp_name not in comps:
+                raise ValueError(f"batch key {key!r}: unknown component {comp_name!r}; allowed: {sorted(comps)}"
+                                 + ("" if "noise" in comps else " (noise needs a stochastic integrator)"))
+            comp = comps[comp_name]
+            allowed = list(comp.parameter_names) + (["nsig"] if comp_name == "noise" else [])
+            if pname not in allowed:
+                raise ValueError(f"batch key {key!r}: {type(comp).__name__} has no parameter {pname!r}; "
+                                 f"allowed: {allowed}")
+            try:
+                arr = np.array(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"batch[{key!r}] must be numbers, got {value!r}") from None
+            if arr.ndim == 0:
+                raise ValueError(f"batch[{key!r}] must have one entry per batch member, got a scalar")
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"batch[{key!r}] must be finite")
+            if pname == "nsig":
+                if np.any(arr < 0):
+                    raise ValueError(f"batch[{key!r}]: nsig must be >= 0")
+                ok = arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] in (S, N)) or arr.shape[1:] == (S, N)
+                if not ok:
+                    raise ValueError(f"batch[{key!r}] has shape {arr.shape}; allowed (B,), (B, {S}), (B, {N}), "
+                                     f"(B, {S}, {N})")
+            elif not (arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == N)):
+                raise ValueError(f"batch[{key!r}] has shape {arr.shape}; allowed (B,) one value per member or "
+                                 f"(B, {N}) one per member and region")
+            sizes.add(arr.shape[0])
+            parsed[f"{comp_name}.{pname}"] = arr
+        if len(sizes) > 1:
+            raise ValueError(f"batch entries have different lengths {sorted(sizes)}; all must have one entry per "
+                             "batch member")
+        if seeds is not None:
+            seeds = [int(s) for s in np.atleast_1d(np.asarray(seeds))]
+            if any(s < 0 for s in seeds):
+                raise ValueError("seeds must be non-negative integers")
+            sizes.add(len(seeds))
+            if len(sizes) > 1:
+                raise ValueError(f"seeds has {len(seeds)} entries but the batch has {min(sizes - {len(seeds)})} "
+                                 "members")
+        is_batch = batch is not None or seeds is not None
+        B = sizes.pop() if sizes else 1
+        if B < 1:
+            raise ValueError("batch is empty")
+        if seeds is None:
+            seeds = [int(self.seed)] * B
+        return B, parsed, seeds, is_batch
+
+    def _parameter_table(self, B: int, batch: dict[str, np.ndarray]):
+        """Per used parameter, its (B, N) values; plus the kernel slots."""
+        N = self.connectivity.number_of_regions
+        S = self.model.nvar
+        values: dict[str, np.ndarray] = {}
+
+        def full(comp_name: str, comp: Component, pname: str) -> np.ndarray:
+            base = getattr(comp, pname)
+            arr = np.broadcast_to(base if base.size == N else base[0], (B, N)).astype(np.float64)
+            over = batch.get(f"{comp_name}.{pname}")
+            if over is not None:
+                arr = np.broadcast_to(over[:, None] if over.ndim == 1 else over, (B, N)).astype(np.float64)
+            return arr
+
+        dfun = self.model.derivative()
+        n_fixed = S + self.model.n_coupling_inputs
+        for a in dfun.args[n_fixed:]:
+            values[f"pm_{a}"] = full("model", self.model, a)
+        used = set()
+        pre = self.coupling.pre_function()
+        for fn in (self.coupling.post_function(), pre):
+            if fn is not None:
+                used |= {a for a in fn.args if a in self.coupling.parameter_names}
+        for a in sorted(used):
+            values[f"pc_{a}"] = full("coupling", self.coupling, a)
+        dt = self.integrator.dt
+        values["pi_dt"] = np.full((B, N), dt)
+        if isinstance(self.integrator, IntegratorStochastic):
+            noise = self.integrator.noise
+            over = batch.get("noise.nsig")
+            if over is None:
+                nsig = np.broadcast_to(noise.nsig_for(S, N), (B, S, N))
+            else:
+                nsig = np.stack([broadcast_nsig(row, S, N, "batch['noise.nsig']") for row in over])
+            sig = np.sqrt(2.0 * nsig * dt)
+            for s in range(S):
+                values[f"ps_sig{s}"] = sig[:, s, :]
+            if isinstance(noise, Multiplicative):
+                values["pn_b_a"] = full("noise", noise, "b_a")
+                values["pn_b_b"] = full("noise", noise, "b_b")
+        slots = []
+        rows = {"scalar": [], "lane": [], "region": [], "full": []}
+        for code, arr in values.items():
+            if np.all(arr == arr[0, 0]):
+                kind, data = "scalar", arr[0, 0]
+            elif np.all(arr == arr[:1, :]):
+                kind, data = "region", arr[0]
+            elif np.all(arr == arr[:, :1]):
+                kind, data = "lane", arr[:, 0]
+            else:
+                kind, data = "full", arr.T
+            slots.append((code, codegen.ParamSlot(code, kind, len(rows[kind]))))
+            rows[kind].append(data)
+        dtype = np.dtype(self.dtype)
+        ps = np.array(rows["scalar"] or [0.0], dtype=dtype)
+        pl = np.ascontiguousarray(np.array(rows["lane"] or np.zeros((1, B)), dtype=dtype).reshape(-1))
+        pr = np.ascontiguousarray(np.array(rows["region"] or np.zeros((1, N)), dtype=dtype).reshape(-1))
+        pf = np.ascontiguousarray(np.array(rows["full"] or np.zeros((1, N, B)), dtype=dtype).reshape(-1))
+        return tuple(slots), values, (ps, pl, pr, pf)
+
+    def _spec(self, B: int, K: int, slots, unroll: int) -> codegen.KernelSpec:
+        m = self.model
+        mons = tuple(codegen.MonitorSpec(mon.kind, tuple(int(v) for v in mon.voi_indices(len(m.variables_of_interest))))
+                     for mon in self.monitors)
+        noise = "none"
+        if isinstance(self.integrator, IntegratorStochastic):
+            noise = "multiplicative" if isinstance(self.integrator.noise, Multiplicative) else "additive"
+        bounds = tuple((None if lo == -np.inf else lo, None if hi == np.inf else hi) for lo, hi in m.bounds())
+        return codegen.KernelSpec(
+            dtype=self.dtype, lanes=B, time_block=K, unroll=unroll, state_variables=tuple(m.state_variables),
+            bounds=bounds, dfun=m.derivative(), n_coupling_inputs=m.n_coupling_inputs,
+            voi_exprs=tuple(m.variables_of_interest), cvar=tuple(int(c) for c in m.cvar_indices),
+            coupling_arity=self.coupling.arity, coupling_channels=self.coupling.n_channels,
+            coupling_pre=self.coupling.pre_function(), coupling_post=self.coupling.post_function(),
+            scheme=self.integrator.scheme, stochastic=isinstance(self.integrator, IntegratorStochastic),
+            noise=noise, params=slots, monitors=mons)
+
+    def _initial_history(self, B: int, seeds: list[int], H: int, values: dict) -> tuple[np.ndarray, int]:
+        """States ``(H, S, N, B)`` oldest first, and TVB's current_step for that history."""
+        N = self.connectivity.number_of_regions
+        S = self.model.nvar
+        ic = self.initial_conditions
+        current_step = 0
+        if ic is None:
+            states = np.empty((H, S, N, B))
+            for b, seed in enumerate(seeds):
+                rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x1C]))
+                states[..., b] = self.model.initial(rng, (H, S, N))
+        else:
+            arr = np.asarray(ic, dtype=np.float64)
+            if arr.ndim in (4, 5) and arr.shape[-1] == 1 and arr.shape[-2] == N:
+                arr = arr[..., 0]           # TVB's trailing mode axis
+            if arr.ndim == 2 and arr.shape == (S, N):
+                per, L = np.repeat(arr[None, :, :, None], B, axis=3), 1
+            elif arr.ndim == 3 and arr.shape[1:] == (S, N):
+                per, L = np.repeat(arr[:, :, :, None], B, axis=3), arr.shape[0]
+            elif arr.ndim == 4 and arr.shape[0] == B and arr.shape[2:] == (S, N):
+                per, L = np.moveaxis(arr, 0, -1), arr.shape[1]
+            else:
+                raise ValueError(f"initial_conditions has shape {np.shape(ic)}; allowed: ({S}, {N}) constant "
+                                 f"history, (time, {S}, {N}[, 1]) full history oldest first, or "
+                                 f"({B}, time, {S}, {N}) one history per batch member")
+            if not np.all(np.isfinite(per)):
+                raise ValueError("initial_conditions must be finite")
+            if L > 1:
+                current_step = L - 1
+            if L >= H:
+                states = per[-H:]
+            else:
+                states = np.concatenate([np.repeat(per[:1], H - L, axis=0), per], axis=0)
+        for s, (lo, hi) in enumerate(self.model.bounds()):
+            np.clip(states[:, s], lo, hi, out=states[:, s])
+        return states, current_step
+
+    def _channels(self, states: np.ndarray, values: dict) -> np.ndarray:
+        """Delay-buffer channels ``(C, ..., N, B)`` of states ``(..., S, N, B)``."""
+        cv = self.model.cvar_indices
+        ar = self.coupling.arity
+        pre = self.coupling.pre_function()
+        out = []
+        for o in range(len(cv) // ar):
+            xs = [states[..., cv[o * ar + k], :, :] for k in range(ar)]
+            if pre is None:
+                out.append(xs[0])
+                continue
+            params = [values[f"pc_{a}"].T for a in pre.args[ar:]]
+            with np.errstate(all="ignore"):
+                res = pre.evaluate(*xs, *params)
+            out.extend(res if isinstance(res, tuple) else [res])
+        return np.stack(out)
+
+    # ------------------------------------------------------------------ running
+    def run(self, simulation_length: float | None = None, batch: dict | None = None, seeds=None,
+            chunk_steps: int | None = None) -> xr.Dataset:
+        """Simulate and return the monitors' recordings.
+
+        Parameters
+        ----------
+        simulation_length : float, optional
+            Length in ms (default ``self.simulation_length``); ``ceil(length / dt)`` steps are taken, as in TVB.
+        batch : dict, optional
+            ``{"component.parameter": values}`` with component ``model``, ``coupling`` or ``noise`` (e.g.
+            ``"coupling.a"``, ``"model.w"``, ``"noise.nsig"``) and one value per batch member (shape ``(B,)``)
+            or one per member and region (``(B, N)``). All members share the connectome and run in one kernel.
+        seeds : sequence of int, optional
+            One seed per batch member (default: the simulator's ``seed`` for every member). A member's result
+            depends only on its parameters and seed, not on the batch it ran in or its position there.
+        chunk_steps : int, optional
+            Steps per kernel call (default about 2**14); results do not depend on it.
+
+        Returns
+        -------
+        xarray.Dataset
+            One variable per monitor, dims ``([batch,] time, variable, region)``, time in ms, plus
+            ``diverged`` and ``divergence_time`` per member; the configuration is in ``attrs``.
+        """
+        self.configure()
+        length = self.simulation_length if simulation_length is None else simulation_length
+        try:
+            length = float(length)
+        except (TypeError, ValueError):
+            raise ValueError(f"simulation_length must be a number of ms, got {simulation_length!r}") from None
+        if not np.isfinite(length) or length <= 0:
+            raise ValueError(f"simulation_length must be a positive number of ms, got {simulation_length!r}")
+        self.simulation_length = length
+        dt = self.integrator.dt
+        n_steps = int(math.ceil(length / dt))
+        B, parsed, seeds, is_batch = self._parse_batch(batch, seeds)
+        N = self.connectivity.number_of_regions
+        S = self.model.nvar
+        dtype = np.dtype(self.dtype)
+
+        slots, values, (ps, pl, pr, pf) = self._parameter_table(B, parsed)
+        idelays = self._idelays()
+        K = self.time_block or choose_time_block(idelays, self.connectivity.weights, B)
+        unroll = 4
+        C = self.coupling.n_outputs(len(self.model.cvar)) * self.coupling.n_channels
+        edges = build_edges(self.connectivity.weights, idelays, B, K, unroll, dtype.itemsize, C)
+        H = edges.horizon
+        spec = self._spec(B, K, slots, unroll)
+        t0 = time.perf_counter()
+        kernel = load_kernel(codegen.generate(spec))
+
+        key = json.dumps([self._describe(), {k: v.tolist() for k, v in parsed.items()}, seeds, K], sort_keys=True,
+                         default=str)
+        st = self._state
+        if st is None or st.key != key:
+            states, current = self._initial_history(B, seeds, H, values)
+            chans = self._channels(states, values)               # (C, H, N, B)
+            hist = np.empty((C, N, 2 * H, B), dtype=dtype)
+            ring = np.moveaxis(chans, 1, 2)                      # (C, N, H, B)
+            hist[:, :, :H] = ring
+            hist[:, :, H:] = ring
+            n_acc = sum(len(m.voi_indices(len(self.model.variables_of_interest))) for m in self.monitors
+                        if m.kind == "temporal_average")
+            st = _RunState(key=key, lanes=B, X=np.ascontiguousarray(states[-1], dtype=dtype).reshape(-1),
+                           hist=hist.reshape(-1), acc=np.zeros(max(n_acc, 1) * N * B, dtype=dtype),
+                           slot=H - 1, step=current, diverged=np.zeros(B, dtype=bool),
+                           divergence_time=np.full(B, np.nan))
+            self._state = st
+
+        keys = noise_keys(seeds, S, N) if spec.stochastic else np.zeros(1, dtype=np.uint64)
+        half = (N + 1) // 2
+        cb = np.zeros(C * N * K * B, dtype=dtype)
+        cbt = np.zeros(K * C * N * B, dtype=dtype)
+        zb = np.zeros(S * 2 * half * B if spec.stochastic else 1, dtype=dtype)
+        lw = edges.lw.astype(dtype)
+        sw = edges.sw.astype(dtype)
+        wsum = edges.weight_sum.astype(dtype)
+
+        first_step = st.step + 1
+        mons = self.monitors
+        isteps = np.array([m.istep(dt) for m in mons], dtype=np.int64)
+        n_voi = [len(m.voi_indices(len(self.model.variables_of_interest))) for m in mons]
+        sample_steps = [m.sample_steps(first_step, n_steps, dt) for m in mons]
+        outs = [np.full(len(s) * v * N * B, np.nan, dtype=dtype) for s, v in zip(sample_steps, n_voi)]
+        written = [0] * len(mons)
+        chunk = int(chunk_steps) if chunk_steps else max(K, (1 << 14) // K * K)
+        if chunk < 1:
+            raise ValueError(f"chunk_steps must be a positive integer, got {chunk_steps!r}")
+        done = 0
+        while done < n_steps:
+            n = min(chunk, n_steps - done)
+            count = np.zeros(len(mons), dtype=np.int64)
+            views = [o[w * v * N * B:] for o, w, v in zip(outs, written, n_voi)]
+            st.slot = int(kernel(n, st.step + 1, st.slot, H, st.X, st.hist, cb, cbt, zb, keys, edges.lptr,
+                                 edges.loff, lw, edges.sptr, edges.soff, sw, wsum, ps, pl, pr, pf, st.acc, isteps,
+                                 count, *views))
+            for m in range(len(mons)):
+                written[m] += int(count[m])
+            st.step += n
+            done += n
+            self._check_divergence(st, outs, written, n_voi, sample_steps, mons, dt, N, B)
+        elapsed = time.perf_counter() - t0
+        return self._dataset(outs, sample_steps, n_voi, B, seeds, parsed, is_batch, st, elapsed, n_steps, K, H)
+
+    def _check_divergence(self, st, outs, written, n_voi, sample_steps, mons, dt, N, B):
+        finite = np.isfinite(st.X.reshape(-1, B)).all(axis=0)
+        new = ~finite & ~st.diverged
+        if not new.any():
+            return
+        for b in np.nonzero(new)[0]:
+            first = np.inf
+            for o, w, v, steps, mon in zip(outs, written, n_voi, sample_steps, mons):
+                data = o[:w * v * N * B].reshape(w, v * N, B)[:, :, b]
+                bad = ~np.isfinite(data).all(axis=1)
+                if bad.any():
+                    first = min(first, steps[np.argmax(bad)] * dt)
+            st.divergence_time[b] = first if np.isfinite(first) else st.step * dt
+        st.diverged |= new
+
+    def _describe(self) -> dict:
+        c = self.connectivity
+        integ = self.integrator.to_dict()
+        return {
+            "model": self.model.to_dict(),
+            "coupling": self.coupling.to_dict(),
+            "integrator": integ,
+            "monitors": [m.to_dict() for m in self.monitors],
+            "connectivity": {"fingerprint": c.fingerprint(), "number_of_regions": c.number_of_regions,
+                             "conduction_speed": self._speed(), "source": getattr(c, "source", "")},
+            "seed": int(self.seed),
+            "dtype": self.dtype,
+            "time_block": self.time_block,
+        }
+
+    def _dataset(self, outs, sample_steps, n_voi, B, seeds, parsed, is_batch, st, elapsed, n_steps, K, H):
+        N = self.connectivity.number_of_regions
+        labels = [str(x) for x in self.connectivity.region_labels]
+        dt = self.integrator.dt
+        vois = list(self.model.variables_of_interest)
+        names, counts = [], {}
+        for mon in self.monitors:
+            base = _snake(type(mon).__name__)
+            counts[base] = counts.get(base, 0) + 1
+            names.append(base if counts[base] == 1 else f"{base}_{counts[base] - 1}")
+        arrays = {}
+        times = {}
+        for name, mon, out, steps, v in zip(names, self.monitors, outs, sample_steps, n_voi):
+            data = out.reshape(len(steps), v, N, B)
+            data = np.moveaxis(data, -1, 0)
+            istep = mon.istep(dt)
+            t = steps * dt - (istep / 2.0 * dt if mon.kind == "temporal_average" else 0.0)
+            times[name] = t
+            voi_names = [vois[k] for k in mon.voi_indices(len(vois))]
+            arrays[name] = (data, t, voi_names)
+        single_time = len(arrays) == 1
+        all_vars = [a[2] for a in arrays.values()]
+        shared_var = all(v == all_vars[0] for v in all_vars)
+        data_vars = {}
+        coords = {"region": ("region", labels)}
+        for name, (data, t, voi_names) in arrays.items():
+            tdim = "time" if single_time else f"time_{name}"
+            vdim = "variable" if shared_var else f"variable_{name}"
+            coords[tdim] = (tdim, t, {"units": "ms", "long_name": "time"})
+            coords[vdim] = (vdim, voi_names)
+            dims = ("batch", tdim, vdim, "region")
+            if not is_batch:
+                data, dims = data[0], dims[1:]
+            data_vars[name] = (dims, data, {"long_name": f"{type(self.model).__name__} "
+                                                        f"{', '.join(voi_names)} ({name.replace('_', ' ')})",
+                                            "units": "a.u."})
+        diverged = st.diverged.copy()
+        dtime = st.divergence_time.copy()
+        if is_batch:
+            data_vars["diverged"] = ("batch", diverged, {"long_name": "NaN/inf reached"})
+            data_vars["divergence_time"] = ("batch", dtime, {"units": "ms",
+                                                             "long_name": "first sample time with NaN/inf"})
+            coords["batch"] = ("batch", np.arange(B))
+            coords["seed"] = ("batch", np.array(seeds, dtype=np.int64))
+            for key, arr in parsed.items():
+                if arr.ndim == 1:
+                    coords[key] = ("batch", arr)
+                elif arr.shape[1:] == (N,):
+                    coords[key] = (("batch", "region"), arr)
+                else:
+                    coords[key] = (("batch",) + tuple(f"{key}_dim{k}" for k in range(1, arr.ndim)), arr)
+        else:
+            data_vars["diverged"] = ((), bool(diverged[0]), {"long_name": "NaN/inf reached"})
+            data_vars["divergence_time"] = ((), float(dtime[0]), {"units": "ms"})
+        config = self._describe()
+        config.update({"seeds": [int(s) for s in seeds], "batch": {k: v.tolist() for k, v in parsed.items()},
+                       "dt": dt, "n_steps": n_steps, "horizon": H, "time_block_used": K,
+                       "simulation_length": self.simulation_length})
+        attrs = {
+            "title": f"brainsweep simulation: {type(self.model).__name__} on {N} regions",
+            "configuration": json.dumps(config, default=str),
+            "brainsweep_version": _version("brainsweep"),
+            "numba_version": _version("numba"),
+            "numpy_version": _version("numpy"),
+            "wall_time_s": elapsed,
+            "dt_ms": dt,
+        }
+        return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+    def reset(self) -> None:
+        """Forget the current state: the next ``run`` starts again from the initial conditions."""
+        self._state = None
+
+    @property
+    def current_step(self) -> int:
+        """TVB's ``current_step``: the last completed step (0 before any run)."""
+        return 0 if self._state is None else self._state.step
+
+
+__all__ = ["Simulator", "SimulationError"]
