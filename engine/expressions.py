@@ -182,6 +182,9 @@ class ScalarFunction:
         # inline module-level numeric constants, refuse other free names
         consts = {}
         for free in sorted(_free_names(fn_node)):
+            if free in fastmath.CONSTANTS:
+                consts[free] = fastmath.CONSTANTS[free]
+                continue
             if free in MATH_NAMES or free in _MODULE_ALIASES or free in _ALIASES or free in ("True", "False"):
                 continue
             value = fn.__globals__.get(free, inspect.getclosurevars(fn).nonlocals.get(free))
