@@ -133,6 +133,7 @@ def generate(spec: KernelSpec) -> str:
     n_out = spec.n_outputs
     pair = "normal_pair64" if T == "float64" else "normal_pair32"
     slots = dict(spec.params)
+    inline_flush = B >= 8
 
     def lit(x: float) -> str:
         return f"_T({float(x)!r})"
@@ -167,7 +168,7 @@ def generate(spec: KernelSpec) -> str:
 
     mon_args = ", ".join(f"out{m}" for m in range(len(spec.monitors)))
     e(0, "@kernel_jit")
-    e(0, "def run(n_steps, step0, slot0, H, X, hist, cb, cbt, zb, keys, lptr, loff, lw, sptr, soff, sw, wsum,"
+    e(0, "def run(n_steps, step0, slot0, H, X, hist, vb, cb, cbt, zb, keys, lptr, loff, lw, sptr, soff, sw, wself, wsum,"
          f" ps, pl, pr, pf, acc, istep, count{', ' if mon_args else ''}{mon_args}):")
     e(1, "N = wsum.shape[0]")
     e(1, f"NB = N * {B}")
@@ -176,6 +177,7 @@ def generate(spec: KernelSpec) -> str:
     e(1, "CH = N * H2B")
     e(1, "NG = lptr.shape[0] - 1")
     e(1, f"HALF = (N + 1) // 2")
+    e(1, "has_short = sptr[U(N)] > 0")
     # ---- scalar parameters, loaded once
     for code, slot in slots.items():
         if slot.kind == "scalar":
@@ -185,6 +187,7 @@ def generate(spec: KernelSpec) -> str:
     e(1, "done = 0")
     e(1, "while done < n_steps:")
     e(2, f"kb = min({K}, n_steps - done)")
+    e(2, "p0 = p")
     e(2, f"kbB = kb * {B}")
     # ---- long edges: K steps of coupling at once
     e(2, f"for x in range({C} * NB * {K}):")
@@ -217,17 +220,20 @@ def generate(spec: KernelSpec) -> str:
     e(3, "if q == H:")
     e(4, "q = 0")
     e(3, f"kC = k * {C} * NB")
+    e(3, f"vk = k * {C} * NB")
+    e(3, f"vk1 = vk + {C} * NB")
     e(3, f"pB = p * {B}")
     e(3, f"qB = q * {B}")
-    e(3, f"for c in range({C}):")
-    e(4, "hoff = c * CH + pB")
-    e(4, "for i in range(N):")
-    e(5, f"dst = kC + (c * N + i) * {B}")
-    e(5, "for ed in range(sptr[U(i)], sptr[U(i + 1)]):")
-    e(6, "w = sw[U(ed)]")
-    e(6, "b = soff[U(ed)] + hoff")
-    e(6, f"for l in range({B}):")
-    e(7, "cbt[U(dst + l)] += w * hist[U(b + l)]")
+    e(3, "if has_short:")
+    e(4, f"for c in range({C}):")
+    e(5, "hoff = c * CH + pB")
+    e(5, "for i in range(N):")
+    e(6, f"dst = kC + (c * N + i) * {B}")
+    e(6, "for ed in range(sptr[U(i)], sptr[U(i + 1)]):")
+    e(7, "w = sw[U(ed)]")
+    e(7, "b = soff[U(ed)] + hoff")
+    e(7, f"for l in range({B}):")
+    e(8, "cbt[U(dst + l)] += w * hist[U(b + l)]")
     if spec.stochastic:
         e(3, "gs = U(step + 1) * GOLDEN")
         e(3, f"for v in range({S}):")
@@ -258,6 +264,7 @@ def generate(spec: KernelSpec) -> str:
         off += len(spec.monitors[m].voi)
 
     e(3, "for i in range(N):")
+    e(4, "wsi = wself[U(i)]")
     load_params(4, ("region",))
     if "weight_sum" in spec.coupling_post.args:
         e(4, "ws = wsum[U(i)]")
@@ -271,10 +278,9 @@ def generate(spec: KernelSpec) -> str:
         cv = spec.cvar[o * spec.coupling_arity:(o + 1) * spec.coupling_arity]
         args = []
         for a in spec.coupling_post.args:
-            if a == "gx":
-                args.append(f"cbt[U(kC + {o * spec.coupling_channels} * NB + m)]")
-            elif a.startswith("gx_"):
-                args.append(f"cbt[U(kC + {o * spec.coupling_channels + int(a[3:])} * NB + m)]")
+            if a == "gx" or a.startswith("gx_"):
+                ch = o * spec.coupling_channels + (int(a[3:]) if a != "gx" else 0)
+                args.append(f"(cbt[U(kC + {ch} * NB + m)] + wsi * vb[U(vk + {ch} * NB + m)])")
             elif a == "x_i":
                 args.append(f"x{cv[0]}")
             elif a.startswith("x_i"):
@@ -369,14 +375,27 @@ def generate(spec: KernelSpec) -> str:
             vals = names
         for h, val in enumerate(vals):
             ch = o * spec.coupling_channels + h
-            e(5, f"hw = {ch} * CH + i * H2B + qB + l")
-            e(5, f"hist[U(hw)] = {val}")
-            e(5, f"hist[U(hw + HB)] = {val}")
+            e(5, f"vb[U(vk1 + {ch} * NB + m)] = {val}")
+            if inline_flush:
+                e(5, f"hw = {ch} * CH + i * H2B + qB + l")
+                e(5, f"hist[U(hw)] = {val}")
+                e(5, f"hist[U(hw + HB)] = {val}")
     # temporal-average accumulation
     names = {sv: f"y{s}" for s, sv in enumerate(svs)}
     for m in ta_monitors:
         for j, v in enumerate(spec.monitors[m].voi):
             e(5, f"acc[U(({acc_offsets[m] + j}) * NB + m)] += {_voi_code(spec.voi_exprs[v], names)}")
+    if not inline_flush:
+        # narrow batches: the node loop is the vector loop, so the strided ring writes go in their own loop,
+        # every step if short edges read this block's values, else once per block (one cache line per node)
+        e(3, "if has_short:")
+        e(4, f"for c in range({C}):")
+        e(5, "for i in range(N):")
+        e(6, "hw = c * CH + i * H2B + qB")
+        e(6, f"src = vk1 + (c * N + i) * {B}")
+        e(6, f"for l in range({B}):")
+        e(7, "hist[U(hw + l)] = vb[U(src + l)]")
+        e(7, "hist[U(hw + HB + l)] = vb[U(src + l)]")
     # ---- monitor samples
     xnames = {sv: f"X[U({s} * NB + mm)]" for s, sv in enumerate(svs)}
     for m, mon in enumerate(spec.monitors):
@@ -397,6 +416,20 @@ def generate(spec: KernelSpec) -> str:
         e(4, f"count[U({m})] += 1")
     e(3, "p = q")
     e(3, "step += 1")
+    if not inline_flush:
+        e(2, "if not has_short:")
+        e(3, f"for c in range({C}):")
+        e(4, "for i in range(N):")
+        e(5, "hw = c * CH + i * H2B")
+        e(5, "for k in range(kb):")
+        e(6, "r = p0 + 1 + k")
+        e(6, "r = r - H if r >= H else r")
+        e(6, f"src = ((k + 1) * {C} + c) * NB + i * {B}")
+        e(6, f"for l in range({B}):")
+        e(7, f"hist[U(hw + r * {B} + l)] = vb[U(src + l)]")
+        e(7, f"hist[U(hw + HB + r * {B} + l)] = vb[U(src + l)]")
+    e(2, f"for x in range({C} * NB):")
+    e(3, f"vb[U(x)] = vb[U(kb * {C} * NB + x)]")
     e(2, "done += kb")
     e(1, "return p")
 

@@ -68,7 +68,8 @@ class EdgeLayout:
     """The connectome as kernel edge lists (offsets into the node-major doubled ring ``[node, 2H, lane]``).
 
     Long edges (delay >= K - 1) are grouped by (source block, target); each group is padded with zero-weight
-    edges to a multiple of ``unroll``. Short edges (delay < K - 1) are listed per target.
+    edges to a multiple of ``unroll``. Short edges (delay < K - 1) are listed per target. Undelayed
+    self-connections are kept apart as ``weight_self`` (summed in the model loop from the current value).
     """
 
     horizon: int
@@ -80,9 +81,24 @@ class EdgeLayout:
     sptr: np.ndarray
     soff: np.ndarray
     sw: np.ndarray
+    weight_self: np.ndarray
     weight_sum: np.ndarray
     n_long: int
     n_short: int
+
+
+def l2_cache_bytes(default: int = 1 << 20) -> int:
+    """Per-core L2 cache size from sysfs (Linux), else ``default``."""
+    root = Path("/sys/devices/system/cpu/cpu0/cache")
+    try:
+        for index in sorted(root.glob("index*")):
+            if (index / "level").read_text().strip() == "2":
+                text = (index / "size").read_text().strip().upper()
+                scale = {"K": 1 << 10, "M": 1 << 20}.get(text[-1], 1)
+                return int(text.rstrip("KM")) * scale
+    except (OSError, ValueError):
+        pass
+    return default
 
 
 def choose_time_block(idelays: np.ndarray, weights: np.ndarray, lanes: int, max_short_fraction: float = 0.05) -> int:
@@ -92,7 +108,7 @@ def choose_time_block(idelays: np.ndarray, weights: np.ndarray, lanes: int, max_
     d = idelays[off]
     if d.size == 0:
         return 1
-    cap = 32 if lanes == 1 else 16 if lanes < 32 else 8
+    cap = 32 if lanes == 1 else 16
     best = 1
     for K in (2, 4, 8, 16, 24, 32):
         if K <= cap and np.mean(d < K - 1) <= max_short_fraction:
@@ -101,7 +117,7 @@ def choose_time_block(idelays: np.ndarray, weights: np.ndarray, lanes: int, max_
 
 
 def build_edges(weights: np.ndarray, idelays: np.ndarray, lanes: int, time_block: int, unroll: int,
-                itemsize: int, n_channels: int, cache_bytes: int = 1 << 20) -> EdgeLayout:
+                itemsize: int, n_channels: int, cache_bytes: int | None = None) -> EdgeLayout:
     """Edge lists for the kernel from dense ``weights[target, source]`` and integer delays (steps)."""
     N = weights.shape[0]
     K = time_block
@@ -109,11 +125,16 @@ def build_edges(weights: np.ndarray, idelays: np.ndarray, lanes: int, time_block
     d = idelays[ii, jj].astype(np.int64)
     w = weights[ii, jj]
     H = int(d.max()) + 1 if d.size else 1
-    H = max(H, 1)
+    # undelayed self-connections read the node's own current value inside the model loop
+    self_loop = (ii == jj) & (d == 0)
+    weight_self = np.zeros(N)
+    weight_self[ii[self_loop]] = w[self_loop]
+    ii, jj, d, w = ii[~self_loop], jj[~self_loop], d[~self_loop], w[~self_loop]
     stride = 2 * H * lanes
     off = jj * stride + (H - d) * lanes
     is_long = d >= K - 1
-    # source blocks sized so that one block's ring fits in about `cache_bytes`
+    # source blocks sized so that one block's ring fits in about `cache_bytes` (default: the L2 cache)
+    cache_bytes = l2_cache_bytes() if cache_bytes is None else cache_bytes
     source_block = int(max(1, min(N, cache_bytes // max(1, stride * itemsize))))
     n_blocks = -(-N // source_block)
     group = (jj[is_long] // source_block) * N + ii[is_long]
@@ -138,4 +159,4 @@ def build_edges(weights: np.ndarray, idelays: np.ndarray, lanes: int, time_block
     sptr[1:] = np.cumsum(np.bincount(ii[short], minlength=N))
     return EdgeLayout(horizon=H, time_block=K, source_block=source_block, lptr=lptr, loff=loff, lw=lw,
                       sptr=sptr, soff=off[short][s_order].astype(np.int64), sw=w[short][s_order],
-                      weight_sum=weights.sum(axis=1), n_long=int(is_long.sum()), n_short=int(short.sum()))
+                      weight_self=weight_self, weight_sum=weights.sum(axis=1), n_long=int(is_long.sum()), n_short=int(short.sum()))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -55,6 +56,7 @@ class _RunState:
     lanes: int
     X: np.ndarray
     hist: np.ndarray
+    current: np.ndarray
     acc: np.ndarray
     slot: int
     step: int                          # last completed step (TVB's current_step)
@@ -114,7 +116,7 @@ class Simulator:
                  integrator: Integrator | None = None, monitors=None, initial_conditions=None, seed: int = 0,
                  dtype: str = "float64", conduction_speed: float | None = None, time_block: int | None = None,
                  simulation_length: float = 1000.0):
-        from .models.oscillator import Generic2dOscillator
+        from .models import Generic2dOscillator
 
         self.connectivity = connectivity
         self.model = Generic2dOscillator() if model is None else model
@@ -437,9 +439,11 @@ class Simulator:
         slots, values, (ps, pl, pr, pf) = self._parameter_table(B, parsed)
         idelays = self._idelays()
         K = self.time_block or choose_time_block(idelays, self.connectivity.weights, B)
-        unroll = 4
+        unroll = int(os.environ.get("BRAINSWEEP_UNROLL", 4))
         C = self.coupling.n_outputs(len(self.model.cvar)) * self.coupling.n_channels
-        edges = build_edges(self.connectivity.weights, idelays, B, K, unroll, dtype.itemsize, C)
+        edges = build_edges(self.connectivity.weights, idelays, B, K, unroll, dtype.itemsize, C,
+                            cache_bytes=int(os.environ["BRAINSWEEP_CACHE_BYTES"]) if "BRAINSWEEP_CACHE_BYTES" in os.environ
+                            else None)
         H = edges.horizon
         spec = self._spec(B, K, slots, unroll)
         t0 = time.perf_counter()
@@ -458,19 +462,21 @@ class Simulator:
             n_acc = sum(len(m.voi_indices(len(self.model.variables_of_interest))) for m in self.monitors
                         if m.kind == "temporal_average")
             st = _RunState(key=key, lanes=B, X=np.ascontiguousarray(states[-1], dtype=dtype).reshape(-1),
-                           hist=hist.reshape(-1), acc=np.zeros(max(n_acc, 1) * N * B, dtype=dtype),
+                           hist=hist.reshape(-1), current=np.ascontiguousarray(chans[:, -1], dtype=dtype).reshape(-1), acc=np.zeros(max(n_acc, 1) * N * B, dtype=dtype),
                            slot=H - 1, step=current, diverged=np.zeros(B, dtype=bool),
                            divergence_time=np.full(B, np.nan))
             self._state = st
 
-        keys = noise_keys(seeds, S, N) if spec.stochastic else np.zeros(1, dtype=np.uint64)
+        keys = noise_keys(seeds, S, N).reshape(-1) if spec.stochastic else np.zeros(1, dtype=np.uint64)
         half = (N + 1) // 2
         cb = np.zeros(C * N * K * B, dtype=dtype)
+        vb = np.zeros((K + 1) * C * N * B, dtype=dtype)
         cbt = np.zeros(K * C * N * B, dtype=dtype)
         zb = np.zeros(S * 2 * half * B if spec.stochastic else 1, dtype=dtype)
         lw = edges.lw.astype(dtype)
         sw = edges.sw.astype(dtype)
         wsum = edges.weight_sum.astype(dtype)
+        wself = edges.weight_self.astype(dtype)
 
         first_step = st.step + 1
         mons = self.monitors
@@ -487,9 +493,11 @@ class Simulator:
             n = min(chunk, n_steps - done)
             count = np.zeros(len(mons), dtype=np.int64)
             views = [o[w * v * N * B:] for o, w, v in zip(outs, written, n_voi)]
-            st.slot = int(kernel(n, st.step + 1, st.slot, H, st.X, st.hist, cb, cbt, zb, keys, edges.lptr,
-                                 edges.loff, lw, edges.sptr, edges.soff, sw, wsum, ps, pl, pr, pf, st.acc, isteps,
-                                 count, *views))
+            vb[:st.current.size] = st.current
+            st.slot = int(kernel(n, st.step + 1, st.slot, H, st.X, st.hist, vb, cb, cbt, zb, keys,
+                                 edges.lptr, edges.loff, lw, edges.sptr, edges.soff, sw, wself, wsum, ps, pl, pr,
+                                 pf, st.acc, isteps, count, *views))
+            st.current[:] = vb[:st.current.size]
             for m in range(len(mons)):
                 written[m] += int(count[m])
             st.step += n
