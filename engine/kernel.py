@@ -67,8 +67,7 @@ def load_kernel(source: str):
 class EdgeLayout:
     """The connectome as kernel edge lists (offsets into the node-major doubled ring ``[node, 2H, lane]``).
 
-    Long edges (delay >= K - 1) are grouped by (source block, target); each group is padded with zero-weight
-    edges to a multiple of ``unroll``. Short edges (delay < K - 1) are listed per target. Undelayed
+    Long edges (delay >= K - 1) come in chunks of ``unroll`` edges, grouped by (source block, target). Short edges (delay < K - 1) are listed per target. Undelayed
     self-connections are kept apart as ``weight_self`` (summed in the model loop from the current value).
     """
 
@@ -101,17 +100,20 @@ def l2_cache_bytes(default: int = 1 << 20) -> int:
     return default
 
 
-def choose_time_block(idelays: np.ndarray, weights: np.ndarray, lanes: int, max_short_fraction: float = 0.05) -> int:
+def choose_time_block(idelays: np.ndarray, weights: np.ndarray, max_short_fraction: float = 0.05) -> int:
     """Largest time block K (from 1, 2, 4, 8, 16, 24, 32) that leaves at most ``max_short_fraction`` of the
-    off-diagonal connections shorter than ``K - 1`` steps (those are summed per step instead)."""
+    off-diagonal connections shorter than ``K - 1`` steps (those are summed per step instead).
+
+    K depends on the delays only, never on the batch size: it fixes which edges are summed per block and which
+    per step, hence the summation order, and a point's result must not depend on the batch it runs in.
+    """
     off = (weights != 0) & ~np.eye(weights.shape[0], dtype=bool)
     d = idelays[off]
     if d.size == 0:
         return 1
-    cap = 32 if lanes == 1 else 16
     best = 1
     for K in (2, 4, 8, 16, 24, 32):
-        if K <= cap and np.mean(d < K - 1) <= max_short_fraction:
+        if np.mean(d < K - 1) <= max_short_fraction:
             best = K
     return best
 
@@ -133,26 +135,44 @@ def build_edges(weights: np.ndarray, idelays: np.ndarray, lanes: int, time_block
     stride = 2 * H * lanes
     off = jj * stride + (H - d) * lanes
     is_long = d >= K - 1
-    # source blocks sized so that one block's ring fits in about `cache_bytes` (default: the L2 cache)
     cache_bytes = l2_cache_bytes() if cache_bytes is None else cache_bytes
+    # Long edges of each target, in increasing source order, are cut into chunks of `unroll` consecutive
+    # edges (the last one padded with zero weights); a chunk is summed as a small tree, then added to the
+    # target's sum. Chunks are visited by source block (so that a block's ring stays in cache), each under the
+    # block of its first source; as blocks are ranges of sources, every target still adds its chunks in
+    # increasing source order. The summation order therefore depends on the connectome and `unroll` only,
+    # not on the block size (which depends on the number of lanes): results are bitwise independent of the
+    # batch size.
     source_block = int(max(1, min(N, cache_bytes // max(1, stride * itemsize))))
     n_blocks = -(-N // source_block)
-    group = (jj[is_long] // source_block) * N + ii[is_long]
-    order = np.lexsort((jj[is_long], group))
-    g_sorted = group[order]
-    lo = off[is_long][order]
-    lwv = w[is_long][order]
-    counts = np.bincount(g_sorted, minlength=n_blocks * N)
-    padded = -(-counts // unroll) * unroll
+    li, lj, lo, lwv = ii[is_long], jj[is_long], off[is_long], w[is_long]
+    order = np.lexsort((lj, li))
+    li, lj, lo, lwv = li[order], lj[order], lo[order], lwv[order]
+    per_target = np.bincount(li, minlength=N)
+    first = np.zeros(N + 1, dtype=np.int64)
+    first[1:] = np.cumsum(per_target)
+    rank = np.arange(li.size) - first[li]
+    n_chunks = -(-per_target // unroll)
+    chunk_base = np.zeros(N + 1, dtype=np.int64)
+    chunk_base[1:] = np.cumsum(n_chunks)
+    chunk = chunk_base[li] + rank // unroll                # global chunk id of each edge
+    total = int(chunk_base[-1])
+    chunk_target = np.repeat(np.arange(N), n_chunks)
+    chunk_first_source = np.zeros(total, dtype=np.int64)
+    heads = rank % unroll == 0
+    chunk_first_source[chunk[heads]] = lj[heads]
+    chunk_group = (chunk_first_source // source_block) * N + chunk_target
+    chunk_order = np.lexsort((np.arange(total), chunk_group))   # stable: chunks keep their order per group
+    new_pos = np.empty(total, dtype=np.int64)
+    new_pos[chunk_order] = np.arange(total)
+    dummy = (H - (K - 1)) * lanes if H - (K - 1) >= 0 else 0
+    loff = np.full(total * unroll, dummy, dtype=np.int64)
+    lw = np.zeros(total * unroll, dtype=np.float64)
+    slot = new_pos[chunk] * unroll + rank % unroll
+    loff[slot] = lo
+    lw[slot] = lwv
     lptr = np.zeros(n_blocks * N + 1, dtype=np.int64)
-    lptr[1:] = np.cumsum(padded)
-    loff = np.full(lptr[-1], (H - (K - 1)) * lanes if H - (K - 1) >= 0 else 0, dtype=np.int64)
-    lw = np.zeros(lptr[-1], dtype=np.float64)
-    starts = np.zeros(n_blocks * N + 1, dtype=np.int64)
-    starts[1:] = np.cumsum(counts)
-    pos = lptr[g_sorted] + (np.arange(g_sorted.size) - starts[g_sorted])
-    loff[pos] = lo
-    lw[pos] = lwv
+    lptr[1:] = np.cumsum(np.bincount(chunk_group, minlength=n_blocks * N)) * unroll
     short = ~is_long
     s_order = np.lexsort((jj[short], ii[short]))
     sptr = np.zeros(N + 1, dtype=np.int64)

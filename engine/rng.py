@@ -8,6 +8,7 @@ the same integer arithmetic compiles for a GPU.
 """
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
 from .fastmath import F32, F64, I64, cos32, cos64, inline, log32, log64, sin32, sin64
@@ -91,3 +92,37 @@ def noise_keys(seeds, n_variables: int, n_nodes: int) -> np.ndarray:
             for i in range(half):
                 keys[v, i, b] = _mix(kv + (i + 1) * 0xD1B54A32D192ED03)
     return keys
+
+
+def _make_filler(pair):
+    # not cached on disk: two closures over one body would share numba's cache entry (numba#6845)
+    @nb.njit
+    def fill(keys, first_step, out):
+        n_steps, n_var, n_nodes, lanes = out.shape
+        half = keys.shape[1]
+        for t in range(n_steps):
+            gs = U64(first_step + t + 1) * GOLDEN
+            for v in range(n_var):
+                for i in range(half):
+                    for b in range(lanes):
+                        z0, z1 = pair(splitmix64(keys[v, i, b] + gs))
+                        out[t, v, i, b] = z0
+                        if i + half < n_nodes:
+                            out[t, v, i + half, b] = z1
+    return fill
+
+
+_fill64 = _make_filler(normal_pair64)
+_fill32 = _make_filler(normal_pair32)
+
+
+def normals(seeds, n_variables: int, n_nodes: int, first_step: int, n_steps: int, dtype="float64") -> np.ndarray:
+    """The standard normals the kernel draws for steps ``first_step .. first_step + n_steps - 1``.
+
+    Returns an array ``(step, variable, node, member)``: the kernel adds ``sqrt(2 nsig dt) * z`` (times the
+    multiplicative factor) at each step. Used to drive reference implementations with brainsweep's noise.
+    """
+    out = np.empty((n_steps, n_variables, n_nodes, len(seeds)), dtype=dtype)
+    fill = _fill32 if out.dtype == np.float32 else _fill64
+    fill(noise_keys(seeds, n_variables, n_nodes), first_step, out)
+    return out

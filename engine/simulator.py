@@ -438,7 +438,7 @@ class Simulator:
 
         slots, values, (ps, pl, pr, pf) = self._parameter_table(B, parsed)
         idelays = self._idelays()
-        K = self.time_block or choose_time_block(idelays, self.connectivity.weights, B)
+        K = self.time_block or choose_time_block(idelays, self.connectivity.weights)
         unroll = int(os.environ.get("BRAINSWEEP_UNROLL", 4))
         C = self.coupling.n_outputs(len(self.model.cvar)) * self.coupling.n_channels
         edges = build_edges(self.connectivity.weights, idelays, B, K, unroll, dtype.itemsize, C,
