@@ -98,23 +98,23 @@ class _Rewriter(ast.NodeTransformer):
         return ast.copy_location(expr, node)
 
     def visit_Call(self, node):
-        self.generic_visit(node)
+        self.generic_visit(node)         # np.exp -> exp (visit_Attribute)
         func = node.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in _MODULE_ALIASES:
-            name = _ALIASES.get(func.attr, func.attr)
-            if name not in MATH_NAMES:
-                raise ExpressionError(f"{self.where}: {func.value.id}.{func.attr} is not available in kernels; "
-                                      f"use one of {sorted(MATH_NAMES)}")
-            node.func = ast.copy_location(ast.Name(name, ast.Load()), func)
-        elif isinstance(func, ast.Name) and func.id in _ALIASES:
+        if isinstance(func, ast.Name) and func.id in _ALIASES:
             node.func = ast.copy_location(ast.Name(_ALIASES[func.id], ast.Load()), func)
+        if node.keywords:
+            raise ExpressionError(f"{self.where}: keyword arguments are not supported in '{ast.unparse(node)}'")
         return node
 
     def visit_Attribute(self, node):
-        if isinstance(node.value, ast.Name) and node.value.id in _MODULE_ALIASES and node.attr in fastmath.CONSTANTS:
-            return ast.copy_location(self.visit_Constant(ast.Constant(fastmath.CONSTANTS[node.attr])), node)
-        self.generic_visit(node)
-        return node
+        if isinstance(node.value, ast.Name) and node.value.id in _MODULE_ALIASES:
+            if node.attr in fastmath.CONSTANTS:
+                return ast.copy_location(self.visit_Constant(ast.Constant(fastmath.CONSTANTS[node.attr])), node)
+            name = _ALIASES.get(node.attr, node.attr)
+            if name in MATH_NAMES:
+                return ast.copy_location(ast.Name(name, ast.Load()), node)
+        raise ExpressionError(f"{self.where}: '{ast.unparse(node)}' is not available in kernels; use one of "
+                              f"{sorted(MATH_NAMES)} (plain or as np.<name>)")
 
 
 class _Unwrap1Tuple(ast.NodeTransformer):

@@ -445,9 +445,8 @@ class Simulator:
                             cache_bytes=int(os.environ["BRAINSWEEP_CACHE_BYTES"]) if "BRAINSWEEP_CACHE_BYTES" in os.environ
                             else None)
         H = edges.horizon
+        self._check_memory(C * N * 2 * H * B * dtype.itemsize, n_steps, B, dtype.itemsize)
         spec = self._spec(B, K, slots, unroll)
-        t0 = time.perf_counter()
-        kernel = load_kernel(codegen.generate(spec))
 
         key = json.dumps([self._describe(), {k: v.tolist() for k, v in parsed.items()}, seeds, K], sort_keys=True,
                          default=str)
@@ -467,6 +466,8 @@ class Simulator:
                            divergence_time=np.full(B, np.nan))
             self._state = st
 
+        t0 = time.perf_counter()
+        kernel = load_kernel(codegen.generate(spec))
         keys = noise_keys(seeds, S, N).reshape(-1) if spec.stochastic else np.zeros(1, dtype=np.uint64)
         half = (N + 1) // 2
         cb = np.zeros(C * N * K * B, dtype=dtype)
@@ -505,6 +506,28 @@ class Simulator:
             self._check_divergence(st, outs, written, n_voi, sample_steps, mons, dt, N, B)
         elapsed = time.perf_counter() - t0
         return self._dataset(outs, sample_steps, n_voi, B, seeds, parsed, is_batch, st, elapsed, n_steps, K, H)
+
+    def _check_memory(self, history_bytes: int, n_steps: int, B: int, itemsize: int) -> None:
+        """Refuse, before allocating, a run whose buffers cannot fit in this machine's memory."""
+        N = self.connectivity.number_of_regions
+        n_voi = len(self.model.variables_of_interest)
+        out_bytes = sum(n_steps // mon.istep(self.integrator.dt) + 1 for mon in self.monitors) * n_voi * N * B * itemsize
+        try:
+            total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+            return
+        gib = 2.0 ** 30
+        if history_bytes > 0.5 * total:
+            raise MemoryError(
+                f"the delay buffer would need {history_bytes / gib:.1f} GiB (longest delay "
+                f"{np.max(self.connectivity.tract_lengths) / self._speed():.3g} ms at dt = {self.integrator.dt} ms, "
+                f"{B} batch member(s)); this machine has {total / gib:.1f} GiB. Use a larger dt, a higher "
+                "conduction_speed or a smaller batch")
+        if out_bytes > 0.5 * total:
+            raise MemoryError(
+                f"the monitors would record {out_bytes / gib:.1f} GiB for {n_steps} steps; this machine has "
+                f"{total / gib:.1f} GiB. Record less (a longer monitor period, fewer variables of interest) or run "
+                "in several shorter calls (a later run() continues where the previous one stopped)")
 
     def _check_divergence(self, st, outs, written, n_voi, sample_steps, mons, dt, N, B):
         finite = np.isfinite(st.X.reshape(-1, B)).all(axis=0)

@@ -1,0 +1,139 @@
+"""Model and coupling functions: how they are rewritten, refused, and run as user-defined models."""
+import numpy as np
+import pytest
+
+import brainsweep as bs
+from brainsweep.engine.expressions import ExpressionError, ScalarFunction
+
+SCALE = 2.5
+
+
+def test_rewrites_literals_powers_selects_and_numpy_calls():
+    def f(x, y):
+        z = x ** 3 + x ** -2 + x ** 0.5 + x ** y + np.exp(-x) + SCALE
+        return z if x > 1 and y < 2 else -z
+
+    fn = ScalarFunction.from_function(f, "g", "test")
+    assert "ipow3(x)" in fn.body and "_T(1.0) / ipow2(x)" in fn.body and "sqrt(x)" in fn.body
+    assert "pow(x, y)" in fn.body and "exp(-x)" in fn.body and "_T(2.5)" in fn.body
+    assert "where(" in fn.body and "&" in fn.body
+    x, y = np.array([0.5, 1.5, 3.0]), np.array([1.0, 1.0, 3.0])
+    z = x ** 3 + x ** -2.0 + np.sqrt(x) + x ** y + np.exp(-x) + SCALE
+    np.testing.assert_allclose(fn.evaluate(x, y), np.where((x > 1) & (y < 2), z, -z), rtol=1e-15)
+
+
+def test_refuses_unknown_names_and_bad_signatures():
+    def uses_global(x):
+        return x + np.random.normal()
+
+    with pytest.raises(ExpressionError, match="np.random"):
+        ScalarFunction.from_function(uses_global, "g", "m.dfun")
+
+    helper = object()
+
+    def uses_object(x):
+        return helper(x)
+
+    with pytest.raises(ExpressionError, match="uses 'helper'"):
+        ScalarFunction.from_function(uses_object, "g", "m.dfun")
+
+    def star(*x):
+        return x
+
+    with pytest.raises(ExpressionError, match="plain positional arguments"):
+        ScalarFunction.from_function(star, "g", "m.dfun")
+
+
+def test_model_declaration_errors():
+    with pytest.raises(TypeError, match="must take the state variables"):
+        class Bad1(bs.Model):
+            state_variables = ("x",)
+            state_variable_range = {"x": (0, 1)}
+            cvar = ("x",)
+
+            @staticmethod
+            def dfun(c_0, x):
+                return x
+
+    with pytest.raises(TypeError, match="neither a state variable, a coupling input"):
+        class Bad2(bs.Model):
+            state_variables = ("x",)
+            state_variable_range = {"x": (0, 1)}
+            cvar = ("x",)
+
+            @staticmethod
+            def dfun(x, c_0, k):
+                return k * x
+
+    with pytest.raises(TypeError, match="returns 1 value"):
+        class Bad3(bs.Model):
+            state_variables = ("x", "y")
+            state_variable_range = {"x": (0, 1), "y": (0, 1)}
+            cvar = ("x",)
+
+            @staticmethod
+            def dfun(x, y):
+                return x
+
+
+# A user-defined model, exactly as the README shows it: the FitzHugh-Nagumo oscillator.
+class FitzHughNagumo(bs.Model):
+    """FitzHugh-Nagumo: dv = v - v^3/3 - w + I + c_0, dw = (v + a - b w) / tau (time in ms)."""
+
+    a = bs.Parameter(0.7, range=(0.0, 1.5), doc="Recovery offset.")
+    b = bs.Parameter(0.8, range=(0.0, 1.0), doc="Recovery coupling.")
+    tau = bs.Parameter(12.5, range=(1.0, 50.0), unit="ms", doc="Recovery time scale.")
+    I = bs.Parameter(0.5, range=(0.0, 2.0), doc="External input.")
+
+    state_variables = ("v", "w")
+    state_variable_range = {"v": (-2.0, 2.0), "w": (-1.0, 2.0)}
+    variables_of_interest = ("v",)
+    cvar = ("v",)
+
+    @staticmethod
+    def dfun(v, w, c_0, a, b, tau, I):
+        return v - v ** 3 / 3 - w + I + c_0, (v + a - b * w) / tau
+
+
+def numpy_reference(conn, model, a_coupling, x0, dt, n_steps):
+    """Heun with delayed linear coupling, written directly with numpy (delay 0 = current state)."""
+    W = conn.weights
+    D = np.rint(conn.tract_lengths / conn.conduction_speed / dt).astype(int)
+    ii, jj = np.nonzero(W)
+    H = D[ii, jj].max() + 1
+    hist = [x0[0].copy() for _ in range(H)]
+    x = x0.copy()
+    out = []
+    for _ in range(n_steps):
+        c = np.zeros(x.shape[1])
+        np.add.at(c, ii, W[ii, jj] * np.array([hist[-1 - d][j] for d, j in zip(D[ii, jj], jj)]))
+        c = a_coupling * c
+        f1 = model.evaluate_dfun(x, c[None])
+        f2 = model.evaluate_dfun(x + dt * f1, c[None])
+        x = x + dt / 2 * (f1 + f2)
+        hist.append(x[0].copy())
+        hist = hist[-H:]
+        out.append(x.copy())
+    return np.array(out)
+
+
+def test_user_defined_model_runs_compiled_and_matches_numpy():
+    conn = bs.Connectivity.from_tvb_data(68)
+    model = FitzHughNagumo(variables_of_interest=("v", "w"))
+    x0 = np.stack([np.linspace(-1, 1, 68), np.linspace(0, 1, 68)])
+    dt, n = 0.05, 400
+    ds = bs.Simulator(conn, model, bs.coupling.Linear(a=0.01), bs.integrators.HeunDeterministic(dt=dt),
+                      [bs.monitors.Raw()], initial_conditions=x0).run(n * dt)
+    ref = numpy_reference(conn, model, 0.01, x0, dt, n)
+    np.testing.assert_allclose(ds.raw.values, ref, rtol=1e-12, atol=1e-12)
+    assert np.ptp(ref[:, 0]) > 0.5
+
+
+def test_user_defined_model_in_float32_batch():
+    ds = bs.Simulator(bs.Connectivity.from_tvb_data(68), FitzHughNagumo(), bs.coupling.Linear(a=0.01),
+                      bs.integrators.HeunStochastic(dt=0.05, noise=bs.noise.Additive(nsig=1e-4)),
+                      [bs.monitors.TemporalAverage(period=1.0)], dtype="float32").run(
+        50.0, batch={"model.I": [0.0, 0.5, 1.0], "model.tau": [10.0, 12.5, 15.0]})
+    assert ds.temporal_average.dtype == np.float32
+    assert ds.temporal_average.shape == (3, 50, 1, 68)
+    assert not ds.diverged.any()
