@@ -1,0 +1,175 @@
+"""The ``brainsweep`` command.
+
+``brainsweep simulate`` runs one simulation (or one batch) from command-line options; with no options it
+runs TVB's basic resting-state script (Generic2dOscillator on TVB's 76-region connectome, Linear coupling
+0.042, Heun dt = 2**-4 ms, TemporalAverage 2 ms, 10 s) and prints what it did and how fast.
+``brainsweep info`` prints versions, the models and where compiled kernels are cached.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _number_list(text: str) -> np.ndarray:
+    """``0.1,0.2``, ``linspace(0,1,16)`` or ``logspace(-4,-2,8)``."""
+    m = re.fullmatch(r"\s*(linspace|logspace)\(([^)]*)\)\s*", text)
+    if m:
+        args = [float(a) for a in m.group(2).split(",")]
+        if len(args) != 3:
+            raise argparse.ArgumentTypeError(f"{m.group(1)} needs (start, stop, num), got {text!r}")
+        return getattr(np, m.group(1))(args[0], args[1], int(args[2]))
+    try:
+        return np.array([float(v) for v in text.split(",")])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers like 0.1,0.2 or linspace(0,1,16), got {text!r}") from None
+
+
+def _assignment(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected component.parameter=value, got {text!r}")
+    key, value = text.split("=", 1)
+    return key.strip(), value.strip()
+
+
+def _build(args):
+    import brainsweep as bs
+
+    if re.fullmatch(r"\d+", args.connectivity):
+        conn = bs.Connectivity.from_tvb_data(int(args.connectivity))
+    else:
+        conn = bs.Connectivity.from_file(args.connectivity)
+    if args.speed is not None:
+        conn = conn.with_speed(args.speed)
+    components = {"model": getattr(bs.models, args.model, None), "coupling": getattr(bs.coupling, args.coupling, None)}
+    for kind, cls in components.items():
+        if cls is None:
+            choices = sorted(bs.models.MODELS) if kind == "model" else sorted(bs.coupling.__all__[1:])
+            raise SystemExit(f"brainsweep: unknown {kind} {getattr(args, kind)!r}; choose from {choices}")
+    params = {"model": {}, "coupling": {}}
+    for key, value in args.param:
+        comp, _, name = key.partition(".")
+        if comp not in params or not name:
+            raise SystemExit(f"brainsweep: --param {key}: use model.<name> or coupling.<name>")
+        params[comp][name] = _number_list(value) if "," in value or "(" in value else float(value)
+    model = components["model"](**params["model"])
+    if args.voi:
+        model.variables_of_interest = tuple(v.strip() for v in args.voi.split(","))
+    coupling = components["coupling"](**params["coupling"])
+    if args.nsig:
+        integ_cls = getattr(bs.integrators, args.integrator.replace("Deterministic", "Stochastic"), None)
+        if integ_cls is None:
+            raise SystemExit(f"brainsweep: {args.integrator} has no stochastic variant; use Euler or Heun")
+        integrator = integ_cls(dt=args.dt, noise=bs.noise.Additive(nsig=args.nsig))
+    else:
+        integrator = getattr(bs.integrators, args.integrator)(dt=args.dt)
+    monitors = []
+    for spec in args.monitor:
+        name, _, period = spec.partition(":")
+        cls = getattr(bs.monitors, name, None)
+        if cls is None or not isinstance(cls, type) or not issubclass(cls, bs.monitors.Monitor):
+            raise SystemExit(f"brainsweep: unknown monitor {name!r}; choose from Raw, SubSample, TemporalAverage")
+        monitors.append(cls() if name == "Raw" else cls(period=float(period) if period else 0.9765625))
+    return bs.Simulator(conn, model, coupling, integrator, monitors, seed=args.seed, dtype=args.dtype)
+
+
+def simulate(args) -> int:
+    try:
+        sim = _build(args)
+        batch = {key: _number_list(value) for key, value in args.batch} or None
+        seeds = _number_list(args.seeds).astype(int) if args.seeds else None
+        t0 = time.perf_counter()
+        ds = sim.run(args.length, batch=batch, seeds=seeds)
+        wall = time.perf_counter() - t0
+    except (ValueError, TypeError, MemoryError) as exc:
+        print(f"brainsweep: {exc}", file=sys.stderr)
+        return 2
+    members = ds.sizes.get("batch", 1)
+    config = json.loads(ds.attrs["configuration"])
+    if not args.quiet:
+        print(f"model        {config['model']['class']} on {sim.connectivity.number_of_regions} regions "
+              f"({sim.connectivity.source}), conduction speed {config['connectivity']['conduction_speed']} mm/ms")
+        print(f"coupling     {sim.coupling!r}")
+        print(f"integrator   {type(sim.integrator).__name__}(dt={sim.integrator.dt}), dtype {sim.dtype}")
+        print(f"simulated    {args.length:g} ms x {members} member(s) in {wall:.2f} s wall "
+              f"({members * args.length / 1000 / wall:.1f} simulated s per wall s, kernel compile/load included)")
+        for name, da in ds.data_vars.items():
+            if name in ("diverged", "divergence_time"):
+                continue
+            print(f"recorded     {name}{tuple(da.dims)} = {tuple(da.shape)}, range [{float(da.min()):.4g}, "
+                  f"{float(da.max()):.4g}]")
+        diverged = int(np.sum(ds.diverged.values))
+        print(f"diverged     {diverged} of {members}")
+    if args.output:
+        path = Path(args.output)
+        out = ds.copy()
+        out.attrs = {k: (str(v) if isinstance(v, bool) else v) for k, v in out.attrs.items()}
+        out["diverged"] = out["diverged"].astype("int8")
+        out.to_netcdf(path)
+        if not args.quiet:
+            print(f"written      {path}")
+    return 0
+
+
+def info(args) -> int:
+    import numba
+
+    import brainsweep as bs
+    from brainsweep.engine import _numba_support
+    from brainsweep.engine.kernel import cache_dir
+
+    print(f"brainsweep {bs.__version__}, numba {numba.__version__}, numpy {np.__version__}")
+    print(f"kernel cache {cache_dir()}")
+    print(f"512-bit vectors {'on' if _numba_support.WIDE_VECTORS else 'off'}")
+    print("models       " + ", ".join(sorted(bs.models.MODELS)))
+    print("couplings    " + ", ".join(bs.coupling.__all__[1:]))
+    print("connectomes  tvb-data " + ", ".join(str(n) for n in bs.Connectivity.tvb_data_sizes()) + " regions")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="brainsweep", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("simulate", help="run one simulation or batch (default: TVB's resting-state example)")
+    s.add_argument("--connectivity", default="76", help="tvb-data size (66, 68, 76, 96, 192) or a TVB zip path")
+    s.add_argument("--speed", type=float, default=None, help="conduction speed, mm/ms (default: the connectome's)")
+    s.add_argument("--model", default="Generic2dOscillator")
+    s.add_argument("--coupling", default="Linear")
+    s.add_argument("--param", type=_assignment, action="append", default=[("coupling.a", "0.042")],
+                   metavar="COMPONENT.NAME=VALUE", help="e.g. model.a=-0.5 or coupling.a=0.01 (repeatable)")
+    s.add_argument("--voi", default=None, help="variables of interest, comma separated")
+    s.add_argument("--integrator", default="HeunDeterministic",
+                   choices=["EulerDeterministic", "HeunDeterministic", "RungeKutta4thOrderDeterministic"])
+    s.add_argument("--dt", type=float, default=2 ** -4, help="integration step, ms")
+    s.add_argument("--nsig", type=float, default=0.0, help="additive noise nsig (makes the scheme stochastic)")
+    s.add_argument("--monitor", action="append", default=None, metavar="NAME[:PERIOD]",
+                   help="Raw, SubSample:1.0 or TemporalAverage:2.0 (repeatable; default TemporalAverage:2.0)")
+    s.add_argument("--length", type=float, default=10_000.0, help="simulation length, ms")
+    s.add_argument("--batch", type=_assignment, action="append", default=[], metavar="COMPONENT.NAME=VALUES",
+                   help="a batch axis, e.g. coupling.a=linspace(0,0.1,32) (repeatable, zipped)")
+    s.add_argument("--seeds", default=None, help="one seed per batch member, e.g. 0,1,2 or linspace(0,31,32)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    s.add_argument("-o", "--output", default=None, help="write the results as NetCDF")
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(func=simulate)
+    i = sub.add_parser("info", help="versions, models, kernel cache")
+    i.set_defaults(func=info)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "monitor", False) is None:
+        args.monitor = ["TemporalAverage:2.0"]
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
