@@ -21,7 +21,7 @@ from importlib import metadata as _metadata
 from .engine import (Additive, Connectivity, Coupling, Epileptor, EulerDeterministic, EulerStochastic,
                      Generic2dOscillator, HeunDeterministic, HeunStochastic, JansenRit, Kuramoto, Model,
                      MontbrioPazoRoxin, Multiplicative, Parameter, Raw, ReducedWongWang, ReducedWongWangExcInh,
-                     RungeKutta4thOrderDeterministic, SimulationError, Simulator, SubSample, SupHopf,
+                     RungeKutta4thOrderDeterministic, Simulator, SubSample, SupHopf,
                      TemporalAverage, WilsonCowan, coupling, integrators, models, monitors, noise)
 
 try:
@@ -30,7 +30,7 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from an unp
     __version__ = "0+unknown"
 
 __all__ = [
-    "Simulator", "SimulationError", "Connectivity", "Model", "Parameter", "Coupling",
+    "Simulator", "Connectivity", "Model", "Parameter", "Coupling",
     "models", "coupling", "integrators", "noise", "monitors",
     "Generic2dOscillator", "Kuramoto", "SupHopf", "ReducedWongWang", "ReducedWongWangExcInh", "JansenRit",
     "WilsonCowan", "MontbrioPazoRoxin", "Epileptor",

@@ -18,10 +18,10 @@ from .models import (Epileptor, Generic2dOscillator, JansenRit, Kuramoto, Montbr
                      ReducedWongWangExcInh, SupHopf, WilsonCowan)
 from .monitors import Monitor, Raw, SubSample, TemporalAverage
 from .noise import Additive, Multiplicative, Noise
-from .simulator import SimulationError, Simulator
+from .simulator import Simulator
 
 __all__ = [
-    "Simulator", "SimulationError", "Connectivity", "Model", "Parameter", "Component", "Coupling", "Integrator",
+    "Simulator", "Connectivity", "Model", "Parameter", "Component", "Coupling", "Integrator",
     "Noise", "Monitor", "ExpressionError",
     "models", "coupling", "integrators", "noise", "monitors",
     "Generic2dOscillator", "Kuramoto", "SupHopf", "ReducedWongWang", "ReducedWongWangExcInh", "JansenRit",

@@ -433,9 +433,7 @@ def generate(spec: KernelSpec) -> str:
     e(2, "done += kb")
     e(1, "return p")
 
-    # the scalar names used above must exist: rename the parameter slots' code names
-    src = e.text()
-    return src
+    return e.text()
 
 
 __all__ = ["KernelSpec", "ParamSlot", "MonitorSpec", "generate", "CODEGEN_VERSION"]

@@ -119,7 +119,7 @@ def choose_time_block(idelays: np.ndarray, weights: np.ndarray, max_short_fracti
 
 
 def build_edges(weights: np.ndarray, idelays: np.ndarray, lanes: int, time_block: int, unroll: int,
-                itemsize: int, n_channels: int, cache_bytes: int | None = None) -> EdgeLayout:
+                itemsize: int, cache_bytes: int | None = None) -> EdgeLayout:
     """Edge lists for the kernel from dense ``weights[target, source]`` and integer delays (steps)."""
     N = weights.shape[0]
     K = time_block

@@ -71,15 +71,15 @@ class Monitor(Component):
                              f"{n_model_voi} variable(s) of interest (indices 0..{n_model_voi - 1})")
         return voi
 
-    def sample_times(self, first_step: int, n_steps: int, dt: float) -> np.ndarray:
-        """Times (ms) of the samples produced by steps ``first_step .. first_step + n_steps - 1``."""
-        steps = self.sample_steps(first_step, n_steps, dt)
-        return steps * dt
-
     def sample_steps(self, first_step: int, n_steps: int, dt: float) -> np.ndarray:
+        """Steps at which steps ``first_step .. first_step + n_steps - 1`` produce a sample."""
         istep = self.istep(dt)
         lo = -(-first_step // istep) * istep
         return np.arange(lo, first_step + n_steps, istep, dtype=np.int64)
+
+    def step_times(self, steps: np.ndarray, dt: float) -> np.ndarray:
+        """Time stamps (ms) of the samples taken at ``steps`` (TVB's ``step * dt``)."""
+        return np.asarray(steps) * dt
 
 
 class Raw(Monitor):
@@ -105,9 +105,9 @@ class TemporalAverage(Monitor):
 
     kind = "temporal_average"
 
-    def sample_times(self, first_step: int, n_steps: int, dt: float) -> np.ndarray:
-        istep = self.istep(dt)
-        return (self.sample_steps(first_step, n_steps, dt) - istep / 2.0) * dt
+    def step_times(self, steps: np.ndarray, dt: float) -> np.ndarray:
+        """The middle of each window: ``(step - istep / 2) * dt`` (TVB)."""
+        return (np.asarray(steps) - self.istep(dt) / 2.0) * dt
 
 
 __all__ = ["Monitor", "Raw", "SubSample", "TemporalAverage", "DEFAULT_PERIOD"]

@@ -24,7 +24,7 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 
 import numpy as np
@@ -44,16 +44,11 @@ from .rng import noise_keys
 _DTYPES = ("float64", "float32")
 
 
-class SimulationError(RuntimeError):
-    """Raised when a simulation cannot proceed (e.g. every batch member diverged)."""
-
-
 @dataclass
 class _RunState:
     """Everything the kernel carries from one call to the next."""
 
     key: str
-    lanes: int
     X: np.ndarray
     hist: np.ndarray
     current: np.ndarray
@@ -62,7 +57,6 @@ class _RunState:
     step: int                          # last completed step (TVB's current_step)
     diverged: np.ndarray
     divergence_time: np.ndarray
-    extras: dict = field(default_factory=dict)
 
 
 def _snake(name: str) -> str:
@@ -130,7 +124,6 @@ class Simulator:
         self.time_block = time_block
         self.simulation_length = simulation_length
         self._state: _RunState | None = None
-        self._configured = None
 
     # ------------------------------------------------------------------ validation
     def configure(self) -> "Simulator":
@@ -185,7 +178,6 @@ class Simulator:
         for mon in monitors:
             mon.istep(dt)
             mon.voi_indices(len(self.model.variables_of_interest))
-        self._configured = True
         return self
 
     # ------------------------------------------------------------------ helpers
@@ -441,7 +433,7 @@ class Simulator:
         K = self.time_block or choose_time_block(idelays, self.connectivity.weights)
         unroll = int(os.environ.get("BRAINSWEEP_UNROLL", 4))
         C = self.coupling.n_outputs(len(self.model.cvar)) * self.coupling.n_channels
-        edges = build_edges(self.connectivity.weights, idelays, B, K, unroll, dtype.itemsize, C,
+        edges = build_edges(self.connectivity.weights, idelays, B, K, unroll, dtype.itemsize,
                             cache_bytes=int(os.environ["BRAINSWEEP_CACHE_BYTES"]) if "BRAINSWEEP_CACHE_BYTES" in os.environ
                             else None)
         H = edges.horizon
@@ -460,7 +452,7 @@ class Simulator:
             hist[:, :, H:] = ring
             n_acc = sum(len(m.voi_indices(len(self.model.variables_of_interest))) for m in self.monitors
                         if m.kind == "temporal_average")
-            st = _RunState(key=key, lanes=B, X=np.ascontiguousarray(states[-1], dtype=dtype).reshape(-1),
+            st = _RunState(key=key, X=np.ascontiguousarray(states[-1], dtype=dtype).reshape(-1),
                            hist=hist.reshape(-1), current=np.ascontiguousarray(chans[:, -1], dtype=dtype).reshape(-1), acc=np.zeros(max(n_acc, 1) * N * B, dtype=dtype),
                            slot=H - 1, step=current, diverged=np.zeros(B, dtype=bool),
                            divergence_time=np.full(B, np.nan))
@@ -570,13 +562,10 @@ class Simulator:
             counts[base] = counts.get(base, 0) + 1
             names.append(base if counts[base] == 1 else f"{base}_{counts[base] - 1}")
         arrays = {}
-        times = {}
         for name, mon, out, steps, v in zip(names, self.monitors, outs, sample_steps, n_voi):
             data = out.reshape(len(steps), v, N, B)
             data = np.moveaxis(data, -1, 0)
-            istep = mon.istep(dt)
-            t = steps * dt - (istep / 2.0 * dt if mon.kind == "temporal_average" else 0.0)
-            times[name] = t
+            t = mon.step_times(steps, dt)
             voi_names = [vois[k] for k in mon.voi_indices(len(vois))]
             arrays[name] = (data, t, voi_names)
         single_time = len(arrays) == 1
@@ -638,4 +627,4 @@ class Simulator:
         return 0 if self._state is None else self._state.step
 
 
-__all__ = ["Simulator", "SimulationError"]
+__all__ = ["Simulator"]
