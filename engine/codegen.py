@@ -70,6 +70,7 @@ class KernelSpec:
     n_coupling_inputs: int
     voi_exprs: tuple[str, ...]
     cvar: tuple[int, ...]
+    coupling_outputs: int
     coupling_arity: int
     coupling_channels: int
     coupling_pre: ScalarFunction | None
@@ -82,7 +83,8 @@ class KernelSpec:
 
     @property
     def n_outputs(self) -> int:
-        return len(self.cvar) // self.coupling_arity
+        """Coupling outputs computed: those the model reads (TVB computes them all)."""
+        return self.coupling_outputs
 
     @property
     def n_channels_total(self) -> int:

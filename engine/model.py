@@ -111,14 +111,31 @@ class Model(Component):
 
     @classmethod
     def _extra_fields(cls):
-        return ("variables_of_interest",)
+        return ("variables_of_interest", "cvar")
 
     def __init__(self, **values):
         voi = values.pop("variables_of_interest", None)
+        cvar = values.pop("cvar", None)
         super().__init__(**values)
         self.variables_of_interest = type(self).variables_of_interest if voi is None else voi
+        self.cvar = type(self).cvar if cvar is None else cvar
 
     def __setattr__(self, key, value):
+        if key == "cvar":
+            values = [value] if isinstance(value, (str, int, np.integer)) else list(np.ravel(value))
+            svs = self.state_variables
+            names = []
+            for c in values:
+                if isinstance(c, (int, np.integer)) and 0 <= c < len(svs):
+                    names.append(svs[int(c)])
+                elif isinstance(c, str) and c in svs:
+                    names.append(c)
+                else:
+                    raise ValueError(f"{type(self).__name__}.cvar must name state variables (or their indices) "
+                                     f"among {list(svs)}, got {value!r}")
+            if not names or len(set(names)) != len(names):
+                raise ValueError(f"{type(self).__name__}.cvar must list distinct state variables, got {value!r}")
+            value = tuple(names)
         if key == "variables_of_interest":
             value = (value,) if isinstance(value, str) else tuple(value)
             if not value:

@@ -20,6 +20,7 @@ starts the clock at step ``L - 1`` as in TVB. A later ``run`` continues where th
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -68,6 +69,7 @@ def _snake(name: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=None)
 def _version(pkg: str) -> str:
     try:
         return metadata.version(pkg)
@@ -328,7 +330,7 @@ class Simulator:
             dtype=self.dtype, lanes=B, time_block=K, unroll=unroll, state_variables=tuple(m.state_variables),
             bounds=bounds, dfun=m.derivative(), n_coupling_inputs=m.n_coupling_inputs,
             voi_exprs=tuple(m.variables_of_interest), cvar=tuple(int(c) for c in m.cvar_indices),
-            coupling_arity=self.coupling.arity, coupling_channels=self.coupling.n_channels,
+            coupling_outputs=m.n_coupling_inputs, coupling_arity=self.coupling.arity, coupling_channels=self.coupling.n_channels,
             coupling_pre=self.coupling.pre_function(), coupling_post=self.coupling.post_function(),
             scheme=self.integrator.scheme, stochastic=isinstance(self.integrator, IntegratorStochastic),
             noise=noise, params=slots, monitors=mons)
@@ -376,7 +378,7 @@ class Simulator:
         ar = self.coupling.arity
         pre = self.coupling.pre_function()
         out = []
-        for o in range(len(cv) // ar):
+        for o in range(self.model.n_coupling_inputs):
             xs = [states[..., cv[o * ar + k], :, :] for k in range(ar)]
             if pre is None:
                 out.append(xs[0])
@@ -385,6 +387,8 @@ class Simulator:
             with np.errstate(all="ignore"):
                 res = pre.evaluate(*xs, *params)
             out.extend(res if isinstance(res, tuple) else [res])
+        if not out:
+            return np.zeros((0,) + states.shape[:1] + states.shape[2:])
         return np.stack(out)
 
     # ------------------------------------------------------------------ running
@@ -405,6 +409,13 @@ class Simulator:
             depends only on its parameters and seed, not on the batch it ran in or its position there.
         chunk_steps : int, optional
             Steps per kernel call (default about 2**14); results do not depend on it.
+
+        Notes
+        -----
+        As in TVB, a second ``run`` continues from where the first stopped, with the components' current
+        parameter values (change ``model.a`` between runs to ramp a parameter). A different ``batch`` or
+        ``seeds``, or a structural change (model class, cvar, variables of interest, integrator, dt, monitors,
+        connectome, dtype), starts again from the initial conditions; so does ``reset()``.
 
         Returns
         -------
@@ -432,7 +443,8 @@ class Simulator:
         idelays = self._idelays()
         K = self.time_block or choose_time_block(idelays, self.connectivity.weights)
         unroll = int(os.environ.get("BRAINSWEEP_UNROLL", 4))
-        C = self.coupling.n_outputs(len(self.model.cvar)) * self.coupling.n_channels
+        # only the coupling outputs the model reads are computed (TVB computes every cvar's)
+        C = self.model.n_coupling_inputs * self.coupling.n_channels
         edges = build_edges(self.connectivity.weights, idelays, B, K, unroll, dtype.itemsize,
                             cache_bytes=int(os.environ["BRAINSWEEP_CACHE_BYTES"]) if "BRAINSWEEP_CACHE_BYTES" in os.environ
                             else None)
@@ -440,8 +452,11 @@ class Simulator:
         self._check_memory(C * N * 2 * H * B * dtype.itemsize, n_steps, B, dtype.itemsize)
         spec = self._spec(B, K, slots, unroll)
 
-        key = json.dumps([self._describe(), {k: v.tolist() for k, v in parsed.items()}, seeds, K], sort_keys=True,
-                         default=str)
+        n_acc = sum(len(m.voi_indices(len(self.model.variables_of_interest))) for m in self.monitors
+                    if m.kind == "temporal_average")
+        layout = dict(C=C, N=N, H=H, B=B, S=S, n_acc=n_acc, K=K, dtype=self.dtype)
+        key = json.dumps([self._structure(), {k: v.tolist() for k, v in parsed.items()}, seeds, layout],
+                         sort_keys=True, default=str)
         st = self._state
         if st is None or st.key != key:
             states, current = self._initial_history(B, seeds, H, values)
@@ -450,8 +465,6 @@ class Simulator:
             ring = np.moveaxis(chans, 1, 2)                      # (C, N, H, B)
             hist[:, :, :H] = ring
             hist[:, :, H:] = ring
-            n_acc = sum(len(m.voi_indices(len(self.model.variables_of_interest))) for m in self.monitors
-                        if m.kind == "temporal_average")
             st = _RunState(key=key, X=np.ascontiguousarray(states[-1], dtype=dtype).reshape(-1),
                            hist=hist.reshape(-1), current=np.ascontiguousarray(chans[:, -1], dtype=dtype).reshape(-1), acc=np.zeros(max(n_acc, 1) * N * B, dtype=dtype),
                            slot=H - 1, step=current, diverged=np.zeros(B, dtype=bool),
@@ -460,6 +473,11 @@ class Simulator:
 
         t0 = time.perf_counter()
         kernel = load_kernel(codegen.generate(spec))
+        sizes = {"X": S * N * B, "hist": C * N * 2 * H * B, "current": C * N * B, "acc": max(n_acc, 1) * N * B}
+        for name, size in sizes.items():
+            if getattr(st, name).size != size:      # the kernel does not bounds-check: never hand it a stale layout
+                raise RuntimeError(f"internal error: {name} buffer has {getattr(st, name).size} values, expected "
+                                   f"{size}; call sim.reset()")
         keys = noise_keys(seeds, S, N).reshape(-1) if spec.stochastic else np.zeros(1, dtype=np.uint64)
         half = (N + 1) // 2
         cb = np.zeros(C * N * K * B, dtype=dtype)
@@ -535,6 +553,17 @@ class Simulator:
                     first = min(first, steps[np.argmax(bad)] * dt)
             st.divergence_time[b] = first if np.isfinite(first) else st.step * dt
         st.diverged |= new
+
+    def _structure(self) -> dict:
+        """What a continued run must share with the previous one (parameter values may change, as in TVB)."""
+        d = self._describe()
+        params = {"model": self.model.parameter_names, "coupling": self.coupling.parameter_names}
+        for comp, names in params.items():
+            d[comp] = {k: v for k, v in d[comp].items() if k not in names}
+        noise = d["integrator"].get("noise")
+        if isinstance(noise, dict):
+            d["integrator"]["noise"] = noise["class"]
+        return d
 
     def _describe(self) -> dict:
         c = self.connectivity

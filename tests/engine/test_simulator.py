@@ -247,3 +247,32 @@ def test_component_errors_name_the_field():
         bs.models.Generic2dOscillator(variables_of_interest=("Q",))
     with pytest.raises(ValueError, match="nsig must be finite, >= 0"):
         bs.noise.Additive(nsig=-1.0)
+
+
+def test_parameter_change_between_runs_continues_like_tvb():
+    """TVB semantics: run() continues with the components' new parameter values."""
+    sim = bs.Simulator(CONN, bs.models.Linear(gamma=-1.0), bs.coupling.Linear(a=0.0),
+                       bs.integrators.EulerDeterministic(dt=0.1), [bs.monitors.Raw()],
+                       initial_conditions=np.ones((1, 76)))
+    first = sim.run(1.0).raw.values
+    sim.model.gamma = -2.0
+    second = sim.run(0.1).raw.values
+    np.testing.assert_allclose(second[0], first[-1] * (1 - 0.2), rtol=1e-15)
+    assert sim.current_step == 11
+    # a structural change (here the recorded variables) restarts from the initial conditions
+    sim.model.cvar = ("x",)
+    sim.monitors = [bs.monitors.SubSample(period=0.1)]
+    again = sim.run(0.1).sub_sample.values
+    np.testing.assert_allclose(again[0], np.ones((1, 76)) * (1 - 0.2), rtol=1e-15)
+
+
+def test_changing_cvar_between_runs_restarts_instead_of_reusing_buffers():
+    model = bs.models.WilsonCowan()
+    sim = bs.Simulator(CONN, model, bs.coupling.Linear(a=0.05), bs.integrators.EulerDeterministic(dt=0.1),
+                       [bs.monitors.Raw()], initial_conditions=np.full((2, 76), 0.02))
+    sim.run(5.0)
+    model.cvar = ("E",)
+    ds = sim.run(5.0)
+    assert sim.current_step == 50 and np.isfinite(ds.raw.values).all()
+    with pytest.raises(ValueError, match="cvar must name state variables"):
+        model.cvar = ("Q",)
