@@ -5,9 +5,9 @@ scalar expressions it calls. Layout (``B`` parameter sets are the innermost, con
 an edge's weight and buffer offset serves every lane with SIMD arithmetic):
 
 - state ``X[variable, node, lane]``;
-- delay buffer ``hist[channel, node, 2H, lane]``: node-major, each new value written at ring rows ``q`` and
-  ``q + H`` so that any window of rows ``p + H - d .. p + H - d + K - 1`` (delay ``d >= K - 1``) is
-  contiguous and never wraps;
+- delay buffer ``hist[channel, node, H + K, lane]``: node-major; the value of time ``t`` sits at ring row
+  ``t mod H``, and rows ``0 .. K - 1`` are repeated at ``H .. H + K - 1``, so that a window of ``K``
+  consecutive times (delay ``d >= K - 1``) starting at any row is contiguous and never wraps;
 - coupling sums ``cb[channel, node, K, lane]`` (filled for ``K`` steps at once), transposed per block into
   ``cbt[K, channel, node, lane]``.
 
@@ -32,7 +32,7 @@ from . import fastmath
 from .expressions import ScalarFunction
 
 #: Bump when the generated code's structure changes (part of every kernel's cache key).
-CODEGEN_VERSION = "1"
+CODEGEN_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def generate(spec: KernelSpec) -> str:
     e(0, "import numpy as np")
     e(0, "from brainsweep.engine.fastmath import *  # noqa: F401,F403")
     e(0, "from brainsweep.engine.fastmath import inline, select, select_min, select_max")
-    e(0, "from brainsweep.engine.rng import GOLDEN, splitmix64, normal_pair64, normal_pair32")
+    e(0, "from brainsweep.engine.rng import GOLDEN, splitmix64, normal_pair64, normal_pair32, normal_pair32_split")
     e(0, "from brainsweep.engine._numba_support import kernel_jit")
     e(0, "U = np.uint64")
     e(0, f"_T = np.{T}")
@@ -170,16 +170,18 @@ def generate(spec: KernelSpec) -> str:
 
     mon_args = ", ".join(f"out{m}" for m in range(len(spec.monitors)))
     e(0, "@kernel_jit")
-    e(0, "def run(n_steps, step0, slot0, H, X, hist, vb, cb, cbt, zb, keys, lptr, loff, lw, sptr, soff, sw, wself, wsum,"
+    e(0, "def run(n_steps, step0, slot0, H, X, hist, vb, cb, cbt, zb, zh, keys, lptr, loff, lhd, lw, sptr, soff, shd, sw, "
+         "wself, wsum,"
          f" ps, pl, pr, pf, acc, istep, count{', ' if mon_args else ''}{mon_args}):")
     e(1, "N = wsum.shape[0]")
     e(1, f"NB = N * {B}")
-    e(1, f"H2B = 2 * H * {B}")
+    e(1, f"RB = (H + {K}) * {B}")
     e(1, f"HB = H * {B}")
-    e(1, "CH = N * H2B")
+    e(1, "CH = N * RB")
     e(1, "NG = lptr.shape[0] - 1")
     e(1, f"HALF = (N + 1) // 2")
     e(1, "has_short = sptr[U(N)] > 0")
+    e(1, f"ZH = {S} * HALF * {B}")
     # ---- scalar parameters, loaded once
     for code, slot in slots.items():
         if slot.kind == "scalar":
@@ -194,16 +196,16 @@ def generate(spec: KernelSpec) -> str:
     # ---- long edges: K steps of coupling at once
     e(2, f"for x in range({C} * NB * {K}):")
     e(3, f"cb[U(x)] = {lit(0)}")
-    e(2, f"pB = p * {B}")
     e(2, f"for c in range({C}):")
-    e(3, "hoff = c * CH + pB")
+    e(3, "hoff = c * CH")
     e(3, "for g in range(NG):")
     e(4, "i = g - (g // N) * N")
     e(4, f"cbase = (c * N + i) * {K * B}")
     e(4, f"for ed in range(lptr[U(g)], lptr[U(g + 1)], {U}):")
     for u in range(U):
         e(5, f"w{u} = lw[U(ed + {u})]")
-        e(5, f"b{u} = loff[U(ed + {u})] + hoff")
+        e(5, f"r{u} = p + lhd[U(ed + {u})]")
+        e(5, f"b{u} = loff[U(ed + {u})] + hoff + (r{u} - H if r{u} >= H else r{u}) * {B}")
     terms = [f"w{u} * hist[U(b{u} + kl)]" for u in range(U)]
     while len(terms) > 1:
         terms = [f"({terms[t]} + {terms[t + 1]})" if t + 1 < len(terms) else terms[t] for t in range(0, len(terms), 2)]
@@ -224,16 +226,17 @@ def generate(spec: KernelSpec) -> str:
     e(3, f"kC = k * {C} * NB")
     e(3, f"vk = k * {C} * NB")
     e(3, f"vk1 = vk + {C} * NB")
-    e(3, f"pB = p * {B}")
     e(3, f"qB = q * {B}")
+    e(3, f"dup = q < {K}")
     e(3, "if has_short:")
     e(4, f"for c in range({C}):")
-    e(5, "hoff = c * CH + pB")
+    e(5, "hoff = c * CH")
     e(5, "for i in range(N):")
     e(6, f"dst = kC + (c * N + i) * {B}")
     e(6, "for ed in range(sptr[U(i)], sptr[U(i + 1)]):")
     e(7, "w = sw[U(ed)]")
-    e(7, "b = soff[U(ed)] + hoff")
+    e(7, "r = p + shd[U(ed)]")
+    e(7, f"b = soff[U(ed)] + hoff + (r - H if r >= H else r) * {B}")
     e(7, f"for l in range({B}):")
     e(8, "cbt[U(dst + l)] += w * hist[U(b + l)]")
     if spec.stochastic:
@@ -243,7 +246,19 @@ def generate(spec: KernelSpec) -> str:
         e(5, f"kbase = (v * HALF + ip) * {B}")
         e(5, f"zbase = (v * 2 * HALF + ip) * {B}")
         e(5, f"for l in range({B}):")
-        e(6, f"z0, z1 = {pair}(splitmix64(keys[U(kbase + l)] + gs))")
+        if T == "float32":
+            # 64-bit hashing (8 lanes) and 32-bit Box-Muller (16 lanes) vectorize best as separate loops
+            e(6, "h = splitmix64(keys[U(kbase + l)] + gs)")
+            e(6, "zh[U(kbase + l)] = np.uint32(h >> U(32))")
+            e(6, "zh[U(ZH + kbase + l)] = np.uint32(h & U(0xFFFFFFFF))")
+            e(3, f"for v in range({S}):")
+            e(4, "for ip in range(HALF):")
+            e(5, f"kbase = (v * HALF + ip) * {B}")
+            e(5, f"zbase = (v * 2 * HALF + ip) * {B}")
+            e(5, f"for l in range({B}):")
+            e(6, "z0, z1 = normal_pair32_split(zh[U(kbase + l)], zh[U(ZH + kbase + l)])")
+        else:
+            e(6, f"z0, z1 = {pair}(splitmix64(keys[U(kbase + l)] + gs))")
         e(6, "zb[U(zbase + l)] = z0")
         e(6, f"zb[U(zbase + HALF * {B} + l)] = z1")
 
@@ -379,9 +394,10 @@ def generate(spec: KernelSpec) -> str:
             ch = o * spec.coupling_channels + h
             e(5, f"vb[U(vk1 + {ch} * NB + m)] = {val}")
             if inline_flush:
-                e(5, f"hw = {ch} * CH + i * H2B + qB + l")
+                e(5, f"hw = {ch} * CH + i * RB + qB + l")
                 e(5, f"hist[U(hw)] = {val}")
-                e(5, f"hist[U(hw + HB)] = {val}")
+                e(5, "if dup:")
+                e(6, f"hist[U(hw + HB)] = {val}")
     # temporal-average accumulation
     names = {sv: f"y{s}" for s, sv in enumerate(svs)}
     for m in ta_monitors:
@@ -393,11 +409,13 @@ def generate(spec: KernelSpec) -> str:
         e(3, "if has_short:")
         e(4, f"for c in range({C}):")
         e(5, "for i in range(N):")
-        e(6, "hw = c * CH + i * H2B + qB")
+        e(6, "hw = c * CH + i * RB + qB")
         e(6, f"src = vk1 + (c * N + i) * {B}")
         e(6, f"for l in range({B}):")
         e(7, "hist[U(hw + l)] = vb[U(src + l)]")
-        e(7, "hist[U(hw + HB + l)] = vb[U(src + l)]")
+        e(6, "if dup:")
+        e(7, f"for l in range({B}):")
+        e(8, "hist[U(hw + HB + l)] = vb[U(src + l)]")
     # ---- monitor samples
     xnames = {sv: f"X[U({s} * NB + mm)]" for s, sv in enumerate(svs)}
     for m, mon in enumerate(spec.monitors):
@@ -422,14 +440,16 @@ def generate(spec: KernelSpec) -> str:
         e(2, "if not has_short:")
         e(3, f"for c in range({C}):")
         e(4, "for i in range(N):")
-        e(5, "hw = c * CH + i * H2B")
+        e(5, "hw = c * CH + i * RB")
         e(5, "for k in range(kb):")
         e(6, "r = p0 + 1 + k")
         e(6, "r = r - H if r >= H else r")
         e(6, f"src = ((k + 1) * {C} + c) * NB + i * {B}")
         e(6, f"for l in range({B}):")
         e(7, f"hist[U(hw + r * {B} + l)] = vb[U(src + l)]")
-        e(7, f"hist[U(hw + HB + r * {B} + l)] = vb[U(src + l)]")
+        e(6, f"if r < {K}:")
+        e(7, f"for l in range({B}):")
+        e(8, f"hist[U(hw + HB + r * {B} + l)] = vb[U(src + l)]")
     e(2, f"for x in range({C} * NB):")
     e(3, f"vb[U(x)] = vb[U(kb * {C} * NB + x)]")
     e(2, "done += kb")

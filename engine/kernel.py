@@ -76,9 +76,11 @@ class EdgeLayout:
     source_block: int
     lptr: np.ndarray
     loff: np.ndarray
+    lhd: np.ndarray
     lw: np.ndarray
     sptr: np.ndarray
     soff: np.ndarray
+    shd: np.ndarray
     sw: np.ndarray
     weight_self: np.ndarray
     weight_sum: np.ndarray
@@ -132,8 +134,9 @@ def build_edges(weights: np.ndarray, idelays: np.ndarray, lanes: int, time_block
     weight_self = np.zeros(N)
     weight_self[ii[self_loop]] = w[self_loop]
     ii, jj, d, w = ii[~self_loop], jj[~self_loop], d[~self_loop], w[~self_loop]
-    stride = 2 * H * lanes
-    off = jj * stride + (H - d) * lanes
+    stride = (H + K) * lanes
+    off = jj * stride                  # the source's ring; the row is (p + H - d) mod H at run time
+    hd = H - d
     is_long = d >= K - 1
     cache_bytes = l2_cache_bytes() if cache_bytes is None else cache_bytes
     # Long edges of each target, in increasing source order, are cut into chunks of `unroll` consecutive
@@ -145,9 +148,9 @@ def build_edges(weights: np.ndarray, idelays: np.ndarray, lanes: int, time_block
     # batch size.
     source_block = int(max(1, min(N, cache_bytes // max(1, stride * itemsize))))
     n_blocks = -(-N // source_block)
-    li, lj, lo, lwv = ii[is_long], jj[is_long], off[is_long], w[is_long]
+    li, lj, lo, lhv, lwv = ii[is_long], jj[is_long], off[is_long], hd[is_long], w[is_long]
     order = np.lexsort((lj, li))
-    li, lj, lo, lwv = li[order], lj[order], lo[order], lwv[order]
+    li, lj, lo, lhv, lwv = li[order], lj[order], lo[order], lhv[order], lwv[order]
     per_target = np.bincount(li, minlength=N)
     first = np.zeros(N + 1, dtype=np.int64)
     first[1:] = np.cumsum(per_target)
@@ -165,11 +168,12 @@ def build_edges(weights: np.ndarray, idelays: np.ndarray, lanes: int, time_block
     chunk_order = np.lexsort((np.arange(total), chunk_group))   # stable: chunks keep their order per group
     new_pos = np.empty(total, dtype=np.int64)
     new_pos[chunk_order] = np.arange(total)
-    dummy = (H - (K - 1)) * lanes if H - (K - 1) >= 0 else 0
-    loff = np.full(total * unroll, dummy, dtype=np.int64)
+    loff = np.zeros(total * unroll, dtype=np.int64)      # padding: zero weight, any row of source 0
+    lhd = np.full(total * unroll, H, dtype=np.int64)
     lw = np.zeros(total * unroll, dtype=np.float64)
     slot = new_pos[chunk] * unroll + rank % unroll
     loff[slot] = lo
+    lhd[slot] = lhv
     lw[slot] = lwv
     lptr = np.zeros(n_blocks * N + 1, dtype=np.int64)
     lptr[1:] = np.cumsum(np.bincount(chunk_group, minlength=n_blocks * N)) * unroll
@@ -177,6 +181,7 @@ def build_edges(weights: np.ndarray, idelays: np.ndarray, lanes: int, time_block
     s_order = np.lexsort((jj[short], ii[short]))
     sptr = np.zeros(N + 1, dtype=np.int64)
     sptr[1:] = np.cumsum(np.bincount(ii[short], minlength=N))
-    return EdgeLayout(horizon=H, time_block=K, source_block=source_block, lptr=lptr, loff=loff, lw=lw,
-                      sptr=sptr, soff=off[short][s_order].astype(np.int64), sw=w[short][s_order],
+    return EdgeLayout(horizon=H, time_block=K, source_block=source_block, lptr=lptr, loff=loff, lhd=lhd, lw=lw,
+                      sptr=sptr, soff=off[short][s_order].astype(np.int64), shd=hd[short][s_order].astype(np.int64),
+                      sw=w[short][s_order],
                       weight_self=weight_self, weight_sum=weights.sum(axis=1), n_long=int(is_long.sum()), n_short=int(short.sum()))

@@ -64,6 +64,27 @@ def normal_pair32(h):
     return s0 * r * (c - s), s1 * r * (c + s)
 
 
+U32 = np.uint32
+
+
+@inline
+def normal_pair32_split(hi, lo):
+    """``normal_pair32`` of the hash whose high and low 32-bit halves are ``hi`` and ``lo`` (uint32).
+
+    The same numbers, computed in 32-bit integer arithmetic so that a float32 kernel can run it 16 lanes wide
+    after a separate (64-bit, 8 lanes wide) hashing loop.
+    """
+    u = (F32(hi) + F32(0.5)) * F32(2.3283064365386963e-10)
+    f = F32(lo >> U32(8)) * F32(5.9604644775390625e-08) - F32(0.5)
+    angle = f * F32(1.5707963267948966)
+    r = np.sqrt(F32(-2.0) * log32(u)) * F32(0.70710678118654752)
+    c = cos32(angle)
+    s = sin32(angle)
+    s0 = F32(1.0) - F32(2.0) * F32(lo & U32(1))
+    s1 = F32(1.0) - F32(2.0) * F32((lo >> U32(1)) & U32(1))
+    return s0 * r * (c - s), s1 * r * (c + s)
+
+
 def _mix(x: int) -> int:
     z = x & _MASK
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK

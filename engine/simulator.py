@@ -449,7 +449,7 @@ class Simulator:
                             cache_bytes=int(os.environ["BRAINSWEEP_CACHE_BYTES"]) if "BRAINSWEEP_CACHE_BYTES" in os.environ
                             else None)
         H = edges.horizon
-        self._check_memory(C * N * 2 * H * B * dtype.itemsize, n_steps, B, dtype.itemsize)
+        self._check_memory(C * N * (H + K) * B * dtype.itemsize, n_steps, B, dtype.itemsize)
         spec = self._spec(B, K, slots, unroll)
 
         n_acc = sum(len(m.voi_indices(len(self.model.variables_of_interest))) for m in self.monitors
@@ -461,10 +461,12 @@ class Simulator:
         if st is None or st.key != key:
             states, current = self._initial_history(B, seeds, H, values)
             chans = self._channels(states, values)               # (C, H, N, B)
-            hist = np.empty((C, N, 2 * H, B), dtype=dtype)
+            # ring rows: time t at row t mod H (the current state, oldest-first index H - 1, at row H - 1),
+            # rows 0..K-1 repeated at H..H+K-1
+            hist = np.empty((C, N, H + K, B), dtype=dtype)
             ring = np.moveaxis(chans, 1, 2)                      # (C, N, H, B)
             hist[:, :, :H] = ring
-            hist[:, :, H:] = ring
+            hist[:, :, H:] = ring[:, :, np.arange(K) % H]
             st = _RunState(key=key, X=np.ascontiguousarray(states[-1], dtype=dtype).reshape(-1),
                            hist=hist.reshape(-1), current=np.ascontiguousarray(chans[:, -1], dtype=dtype).reshape(-1), acc=np.zeros(max(n_acc, 1) * N * B, dtype=dtype),
                            slot=H - 1, step=current, diverged=np.zeros(B, dtype=bool),
@@ -473,7 +475,7 @@ class Simulator:
 
         t0 = time.perf_counter()
         kernel = load_kernel(codegen.generate(spec))
-        sizes = {"X": S * N * B, "hist": C * N * 2 * H * B, "current": C * N * B, "acc": max(n_acc, 1) * N * B}
+        sizes = {"X": S * N * B, "hist": C * N * (H + K) * B, "current": C * N * B, "acc": max(n_acc, 1) * N * B}
         for name, size in sizes.items():
             if getattr(st, name).size != size:      # the kernel does not bounds-check: never hand it a stale layout
                 raise RuntimeError(f"internal error: {name} buffer has {getattr(st, name).size} values, expected "
@@ -484,6 +486,7 @@ class Simulator:
         vb = np.zeros((K + 1) * C * N * B, dtype=dtype)
         cbt = np.zeros(K * C * N * B, dtype=dtype)
         zb = np.zeros(S * 2 * half * B if spec.stochastic else 1, dtype=dtype)
+        zh = np.zeros(S * 2 * half * B if spec.stochastic and self.dtype == "float32" else 1, dtype=np.uint32)
         lw = edges.lw.astype(dtype)
         sw = edges.sw.astype(dtype)
         wsum = edges.weight_sum.astype(dtype)
@@ -505,9 +508,9 @@ class Simulator:
             count = np.zeros(len(mons), dtype=np.int64)
             views = [o[w * v * N * B:] for o, w, v in zip(outs, written, n_voi)]
             vb[:st.current.size] = st.current
-            st.slot = int(kernel(n, st.step + 1, st.slot, H, st.X, st.hist, vb, cb, cbt, zb, keys,
-                                 edges.lptr, edges.loff, lw, edges.sptr, edges.soff, sw, wself, wsum, ps, pl, pr,
-                                 pf, st.acc, isteps, count, *views))
+            st.slot = int(kernel(n, st.step + 1, st.slot, H, st.X, st.hist, vb, cb, cbt, zb, zh, keys,
+                                 edges.lptr, edges.loff, edges.lhd, lw, edges.sptr, edges.soff, edges.shd, sw, wself,
+                                 wsum, ps, pl, pr, pf, st.acc, isteps, count, *views))
             st.current[:] = vb[:st.current.size]
             for m in range(len(mons)):
                 written[m] += int(count[m])
