@@ -170,7 +170,7 @@ def generate(spec: KernelSpec) -> str:
 
     mon_args = ", ".join(f"out{m}" for m in range(len(spec.monitors)))
     e(0, "@kernel_jit")
-    e(0, "def run(n_steps, step0, slot0, H, X, hist, vb, cb, cbt, zb, zh, keys, lptr, loff, lhd, lw, sptr, soff, shd, sw, "
+    e(0, "def run(n_steps, step0, slot0, H, X, hist, vb, cb, cbt, zb, zh, keys, lptr, loff, lhd, leo, lw, sptr, soff, shd, sw, "
          "wself, wsum,"
          f" ps, pl, pr, pf, acc, istep, count{', ' if mon_args else ''}{mon_args}):")
     e(1, "N = wsum.shape[0]")
@@ -196,6 +196,10 @@ def generate(spec: KernelSpec) -> str:
     # ---- long edges: K steps of coupling at once
     e(2, f"for x in range({C} * NB * {K}):")
     e(3, f"cb[U(x)] = {lit(0)}")
+    # this block's row of every long edge, in one vectorized pass (the ring row depends on the block start)
+    e(2, "for ed in range(leo.shape[0]):")
+    e(3, "r = p + lhd[U(ed)]")
+    e(3, f"leo[U(ed)] = loff[U(ed)] + (r - H if r >= H else r) * {B}")
     e(2, f"for c in range({C}):")
     e(3, "hoff = c * CH")
     e(3, "for g in range(NG):")
@@ -204,8 +208,7 @@ def generate(spec: KernelSpec) -> str:
     e(4, f"for ed in range(lptr[U(g)], lptr[U(g + 1)], {U}):")
     for u in range(U):
         e(5, f"w{u} = lw[U(ed + {u})]")
-        e(5, f"r{u} = p + lhd[U(ed + {u})]")
-        e(5, f"b{u} = loff[U(ed + {u})] + hoff + (r{u} - H if r{u} >= H else r{u}) * {B}")
+        e(5, f"b{u} = leo[U(ed + {u})] + hoff")
     terms = [f"w{u} * hist[U(b{u} + kl)]" for u in range(U)]
     while len(terms) > 1:
         terms = [f"({terms[t]} + {terms[t + 1]})" if t + 1 < len(terms) else terms[t] for t in range(0, len(terms), 2)]

@@ -36,7 +36,7 @@ from .component import Component
 from .connectivity import Connectivity
 from .coupling import Coupling, Linear
 from .integrators import HeunDeterministic, Integrator, IntegratorStochastic
-from .kernel import EdgeLayout, build_edges, choose_time_block, load_kernel
+from .kernel import build_edges, choose_time_block, load_kernel
 from .model import Model
 from .monitors import Monitor, TemporalAverage
 from .noise import Multiplicative, broadcast_nsig
@@ -106,12 +106,15 @@ class Simulator:
     time_block : int, optional
         Steps of long-range coupling summed per pass (see :mod:`brainsweep.engine.codegen`); chosen from the
         delays when omitted. Results do not depend on it beyond summation order.
+    kernel_options : dict, optional
+        Kernel tuning: ``unroll`` (edges summed per pass, default 4; changes the summation order) and
+        ``cache_bytes`` (history bytes per source block, default the L2 cache size; never changes results).
     """
 
     def __init__(self, connectivity: Connectivity, model: Model | None = None, coupling: Coupling | None = None,
                  integrator: Integrator | None = None, monitors=None, initial_conditions=None, seed: int = 0,
                  dtype: str = "float64", conduction_speed: float | None = None, time_block: int | None = None,
-                 simulation_length: float = 1000.0):
+                 simulation_length: float = 1000.0, kernel_options: dict | None = None):
         from .models import Generic2dOscillator
 
         self.connectivity = connectivity
@@ -125,6 +128,7 @@ class Simulator:
         self.conduction_speed = conduction_speed
         self.time_block = time_block
         self.simulation_length = simulation_length
+        self.kernel_options = dict(kernel_options or {})
         self._state: _RunState | None = None
 
     # ------------------------------------------------------------------ validation
@@ -162,6 +166,13 @@ class Simulator:
             if not np.isfinite(speed) or speed <= 0:
                 raise ValueError(f"Simulator.conduction_speed must be a positive number of mm/ms, "
                                  f"got {self.conduction_speed!r}")
+        unknown = set(self.kernel_options) - {"unroll", "cache_bytes"}
+        if unknown:
+            raise ValueError(f"Simulator.kernel_options: unknown key(s) {sorted(unknown)}; allowed: unroll, cache_bytes")
+        for key, lo in (("unroll", 1), ("cache_bytes", 1)):
+            value = self.kernel_options.get(key)
+            if value is not None and (not isinstance(value, (int, np.integer)) or value < lo):
+                raise ValueError(f"Simulator.kernel_options[{key!r}] must be a positive integer, got {value!r}")
         if self.time_block is not None and (not isinstance(self.time_block, (int, np.integer))
                                             or not 1 <= self.time_block <= 64):
             raise ValueError(f"Simulator.time_block must be an integer in 1..64, got {self.time_block!r}")
@@ -448,12 +459,11 @@ class Simulator:
         slots, values, (ps, pl, pr, pf) = self._parameter_table(B, parsed)
         idelays = self._idelays()
         K = self.time_block or choose_time_block(idelays, self.connectivity.weights)
-        unroll = int(os.environ.get("BRAINSWEEP_UNROLL", 4))
+        unroll = int(self.kernel_options.get("unroll", 4))
         # only the coupling outputs the model reads are computed (TVB computes every cvar's)
         C = self.model.n_coupling_inputs * self.coupling.n_channels
         edges = build_edges(self.connectivity.weights, idelays, B, K, unroll, dtype.itemsize,
-                            cache_bytes=int(os.environ["BRAINSWEEP_CACHE_BYTES"]) if "BRAINSWEEP_CACHE_BYTES" in os.environ
-                            else None)
+                            cache_bytes=self.kernel_options.get("cache_bytes"))
         H = edges.horizon
         self._check_memory(C * N * (H + K) * B * dtype.itemsize, n_steps, B, dtype.itemsize)
         spec = self._spec(B, K, slots, unroll)
@@ -493,6 +503,7 @@ class Simulator:
         cbt = np.zeros(K * C * N * B, dtype=dtype)
         zb = np.zeros(S * 2 * half * B if spec.stochastic else 1, dtype=dtype)
         zh = np.zeros(S * 2 * half * B if spec.stochastic and self.dtype == "float32" else 1, dtype=np.uint32)
+        leo = np.empty_like(edges.loff)
         lw = edges.lw.astype(dtype)
         sw = edges.sw.astype(dtype)
         wsum = edges.weight_sum.astype(dtype)
@@ -515,7 +526,7 @@ class Simulator:
             views = [o[w * v * N * B:] for o, w, v in zip(outs, written, n_voi)]
             vb[:st.current.size] = st.current
             st.slot = int(kernel(n, st.step + 1, st.slot, H, st.X, st.hist, vb, cb, cbt, zb, zh, keys,
-                                 edges.lptr, edges.loff, edges.lhd, lw, edges.sptr, edges.soff, edges.shd, sw, wself,
+                                 edges.lptr, edges.loff, edges.lhd, leo, lw, edges.sptr, edges.soff, edges.shd, sw, wself,
                                  wsum, ps, pl, pr, pf, st.acc, isteps, count, *views))
             st.current[:] = vb[:st.current.size]
             for m in range(len(mons)):
@@ -588,6 +599,7 @@ class Simulator:
             "seed": int(self.seed),
             "dtype": self.dtype,
             "time_block": self.time_block,
+            "kernel_options": self.kernel_options,
         }
 
     def _dataset(self, outs, sample_steps, n_voi, B, members, seeds, parsed, is_batch, st, elapsed, n_steps, K, H):

@@ -5,7 +5,7 @@ edges), the time block K, the source-block size and the number of lanes, the ker
 delayed coupling as the textbook loop.
 """
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import brainsweep as bs
@@ -28,12 +28,11 @@ def reference(W, D, x0, gamma, a, dt, n_steps):
     return np.array(out)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None)
 @given(n=st.integers(2, 9), density=st.floats(0.2, 1.0), max_delay=st.integers(0, 25),
        time_block=st.sampled_from([1, 2, 3, 4, 8, 16]), lanes=st.sampled_from([1, 3]),
        cache_bytes=st.sampled_from([1, 200, 1 << 20]), seed=st.integers(0, 2**16))
-def test_kernel_equals_per_step_loop(monkeypatch, n, density, max_delay, time_block, lanes, cache_bytes, seed):
-    monkeypatch.setenv("BRAINSWEEP_CACHE_BYTES", str(cache_bytes))
+def test_kernel_equals_per_step_loop(n, density, max_delay, time_block, lanes, cache_bytes, seed):
     rng = np.random.default_rng(seed)
     W = rng.uniform(0.1, 1.0, (n, n)) * (rng.uniform(size=(n, n)) < density)
     D = rng.integers(0, max_delay + 1, (n, n))
@@ -42,7 +41,8 @@ def test_kernel_equals_per_step_loop(monkeypatch, n, density, max_delay, time_bl
     x0 = rng.uniform(-1, 1, n)
     gammas = np.array([-0.5, -1.0, -0.2])[:lanes]
     sim = bs.Simulator(conn, bs.models.Linear(), bs.coupling.Linear(a=0.3), bs.integrators.EulerDeterministic(dt=dt),
-                       [bs.monitors.Raw()], initial_conditions=x0[None], time_block=time_block)
+                       [bs.monitors.Raw()], initial_conditions=x0[None], time_block=time_block,
+                       kernel_options={"cache_bytes": cache_bytes})
     ds = sim.run(40 * dt, batch={"model.gamma": gammas})
     for b, gamma in enumerate(gammas):
         ref = reference(W, D, x0, gamma, 0.3, dt, 40)

@@ -276,3 +276,13 @@ def test_changing_cvar_between_runs_restarts_instead_of_reusing_buffers():
     assert sim.current_step == 50 and np.isfinite(ds.raw.values).all()
     with pytest.raises(ValueError, match="cvar must name state variables"):
         model.cvar = ("Q",)
+
+
+def test_kernel_options_change_speed_knobs_not_results():
+    base = rww_sim(seed=2).run(60.0).temporal_average.values
+    blocked = rww_sim(seed=2, kernel_options={"cache_bytes": 4096}).run(60.0).temporal_average.values
+    np.testing.assert_array_equal(base, blocked)
+    unrolled = rww_sim(seed=2, kernel_options={"unroll": 8}).run(60.0).temporal_average.values
+    np.testing.assert_allclose(unrolled, base, rtol=1e-12)
+    with pytest.raises(ValueError, match="kernel_options: unknown key"):
+        rww_sim(kernel_options={"threads": 4}).run(1.0)
