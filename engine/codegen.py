@@ -339,39 +339,32 @@ def generate(spec: KernelSpec) -> str:
                 g = f"{g} * (pn_b_a * x{s} + pn_b_b)"
             e(5, f"n{s} = {g} * zb[U(({s} * 2 * HALF + i) * {B} + l)]")
     noise = (lambda s: f" + n{s}") if spec.stochastic else (lambda s: "")
+
+    def stage(out: str, expr):
+        """One (bounded) stage: ``out{s} = expr(s)`` for every state variable."""
+        for s in range(S):
+            e(5, f"{out}{s} = {expr(s)}")
+            clamp(f"{out}{s}", s)
+
     if spec.scheme == "euler":
         call("x", "d")
-        for s in range(S):
-            e(5, f"y{s} = x{s} + {dt} * d{s}{noise(s)}")
-            clamp(f"y{s}", s)
+        stage("y", lambda s: f"x{s} + {dt} * d{s}{noise(s)}")
     elif spec.scheme == "heun":
         call("x", "d")
-        for s in range(S):
-            e(5, f"t{s} = x{s} + {dt} * d{s}{noise(s)}")
-            clamp(f"t{s}", s)
+        stage("t", lambda s: f"x{s} + {dt} * d{s}{noise(s)}")
         call("t", "f")
-        for s in range(S):
-            e(5, f"y{s} = x{s} + (d{s} + f{s}) * {dt} / _T(2.0){noise(s)}")
-            clamp(f"y{s}", s)
+        stage("y", lambda s: f"x{s} + (d{s} + f{s}) * {dt} / _T(2.0){noise(s)}")
     elif spec.scheme == "rk4":
         if spec.stochastic:
             raise ValueError("RungeKutta4th order has no stochastic variant")
         call("x", "k1_")
-        for s in range(S):
-            e(5, f"t{s} = x{s} + {dt} / _T(2.0) * k1_{s}")
-            clamp(f"t{s}", s)
+        stage("t", lambda s: f"x{s} + {dt} / _T(2.0) * k1_{s}")
         call("t", "k2_")
-        for s in range(S):
-            e(5, f"u{s} = x{s} + {dt} / _T(2.0) * k2_{s}")
-            clamp(f"u{s}", s)
+        stage("u", lambda s: f"x{s} + {dt} / _T(2.0) * k2_{s}")
         call("u", "k3_")
-        for s in range(S):
-            e(5, f"v{s} = x{s} + {dt} * k3_{s}")
-            clamp(f"v{s}", s)
+        stage("v", lambda s: f"x{s} + {dt} * k3_{s}")
         call("v", "k4_")
-        for s in range(S):
-            e(5, f"y{s} = x{s} + {dt} / _T(6.0) * (k1_{s} + _T(2.0) * k2_{s} + _T(2.0) * k3_{s} + k4_{s})")
-            clamp(f"y{s}", s)
+        stage("y", lambda s: f"x{s} + {dt} / _T(6.0) * (k1_{s} + _T(2.0) * k2_{s} + _T(2.0) * k3_{s} + k4_{s})")
     else:
         raise ValueError(f"unknown scheme {spec.scheme!r}")
     for s in range(S):
