@@ -100,7 +100,7 @@ class Simulator:
     seed : int
         Seed of the noise and of random initial conditions (per batch member: see ``run(seeds=...)``).
     dtype : {"float64", "float32"}
-        Arithmetic precision; float32 roughly doubles throughput.
+        Arithmetic precision; float32 gives 2-3x the throughput of float64 on batches (less for one simulation).
     conduction_speed : float, optional
         Overrides ``connectivity.conduction_speed`` (mm/ms), as TVB's ``Simulator.conduction_speed``.
     time_block : int, optional
