@@ -21,7 +21,7 @@ from importlib import metadata as _metadata
 from .engine import (Additive, Connectivity, Coupling, Epileptor, EulerDeterministic, EulerStochastic,
                      Generic2dOscillator, HeunDeterministic, HeunStochastic, JansenRit, Kuramoto, Model,
                      MontbrioPazoRoxin, Multiplicative, Parameter, Raw, ReducedWongWang, ReducedWongWangExcInh,
-                     RungeKutta4thOrderDeterministic, Simulator, SubSample, SupHopf,
+                     RungeKutta4thOrderDeterministic, Simulator, SubSample, SupHopf, Bold, BalloonWindkessel,
                      TemporalAverage, WilsonCowan, coupling, integrators, models, monitors, noise)
 
 try:
@@ -35,5 +35,6 @@ __all__ = [
     "Generic2dOscillator", "Kuramoto", "SupHopf", "ReducedWongWang", "ReducedWongWangExcInh", "JansenRit",
     "WilsonCowan", "MontbrioPazoRoxin", "Epileptor",
     "EulerDeterministic", "HeunDeterministic", "RungeKutta4thOrderDeterministic", "EulerStochastic",
-    "HeunStochastic", "Additive", "Multiplicative", "Raw", "SubSample", "TemporalAverage", "__version__",
+    "HeunStochastic", "Additive", "Multiplicative", "Raw", "SubSample", "TemporalAverage", "Bold",
+    "BalloonWindkessel", "__version__",
 ]

@@ -6,15 +6,22 @@
   ``(step - istep / 2) * dt``. As in TVB, a window that started before the simulation is averaged over
   ``istep`` with the missing steps counting as zero (TVB's stock starts at zero).
 
+- ``Bold(period)``: TVB's haemodynamic-kernel BOLD; ``BalloonWindkessel(period)``: the Balloon-Windkessel
+  model integrated online (see :mod:`brainsweep.engine.bold`).
+
 ``variables_of_interest`` are indices into the model's ``variables_of_interest`` (TVB's convention); empty
-means all of them. Monitors keep bounded state (one accumulator per variable and node), so chunked runs give
-exactly the numbers of one long run.
+means all of them. Monitors keep bounded state (one accumulator per variable and node, a bounded ring or a
+few numbers per node for BOLD), so chunked runs give exactly the numbers of one long run.
+
+Inside the kernel every monitor is one of three recordings (``kernel_kind``: every step, the instantaneous
+state every ``kernel_istep`` steps, or the average over each ``kernel_istep`` steps); monitors that need more
+(BOLD) turn those recordings into their output, chunk by chunk, with a post-processor.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .component import Component
+from .component import Component, Parameter
 
 #: TVB's default monitor period: 1024 Hz.
 DEFAULT_PERIOD = 0.9765625
@@ -23,6 +30,7 @@ DEFAULT_PERIOD = 0.9765625
 class Monitor(Component):
     """Base class."""
 
+    #: What the kernel records for this monitor ("raw", "subsample" or "temporal_average").
     kind: str = ""
 
     def __init__(self, period: float = DEFAULT_PERIOD, variables_of_interest=None):
@@ -81,6 +89,22 @@ class Monitor(Component):
         """Time stamps (ms) of the samples taken at ``steps`` (TVB's ``step * dt``)."""
         return np.asarray(steps) * dt
 
+    # ------------------------------------------------------------------ how the kernel serves the monitor
+    def kernel_istep(self, dt: float) -> int:
+        """Steps between the kernel's recordings for this monitor."""
+        return self.istep(dt)
+
+    def kernel_steps(self, first_step: int, n_steps: int, dt: float) -> np.ndarray:
+        """Steps at which the kernel records for this monitor."""
+        k = self.kernel_istep(dt)
+        lo = -(-first_step // k) * k
+        return np.arange(lo, first_step + n_steps, k, dtype=np.int64)
+
+    def postprocessor(self, n_voi: int, n_nodes: int, lanes: int, dtype, dt: float):
+        """An object whose ``feed(samples, steps)`` turns kernel recordings into output samples, or None when
+        the recordings are the output."""
+        return None
+
 
 class Raw(Monitor):
     """Every integration step."""
@@ -110,4 +134,113 @@ class TemporalAverage(Monitor):
         return (np.asarray(steps) - self.istep(dt) / 2.0) * dt
 
 
-__all__ = ["Monitor", "Raw", "SubSample", "TemporalAverage", "DEFAULT_PERIOD"]
+class Bold(Monitor):
+    """TVB's BOLD monitor: the haemodynamic response function convolved with 4 ms averages of the activity.
+
+    Parameters
+    ----------
+    period : float
+        Sampling period (TR) in ms, a multiple of 4 ms (TVB: typically 2000).
+    hrf_kernel : HRFKernel
+        TVB's ``FirstOrderVolterra`` by default (also ``Gamma``, ``DoubleExponential``, ``MixtureOfGammas``).
+    hrf_length : float
+        Duration of the kernel in ms (20 s), hence of the ring of 4 ms samples kept.
+    """
+
+    kind = "temporal_average"
+
+    def __init__(self, period: float = 2000.0, hrf_kernel=None, hrf_length: float = 20000.0,
+                 variables_of_interest=None):
+        from .bold import FirstOrderVolterra
+
+        super().__init__(period=period, variables_of_interest=variables_of_interest)
+        self.hrf_kernel = FirstOrderVolterra() if hrf_kernel is None else hrf_kernel
+        self.hrf_length = float(hrf_length)
+        if not self.hrf_length > 0:
+            raise ValueError(f"Bold.hrf_length must be a positive number of ms, got {hrf_length!r}")
+
+    @classmethod
+    def _extra_fields(cls):
+        return ("period", "variables_of_interest", "hrf_kernel", "hrf_length")
+
+    def kernel_istep(self, dt: float) -> int:
+        from .bold import STOCK_SAMPLE_RATE
+
+        return max(1, int(round(1.0 / STOCK_SAMPLE_RATE / dt)))
+
+    def istep(self, dt: float) -> int:
+        n = super().istep(dt)
+        k = self.kernel_istep(dt)
+        if n % k:
+            raise ValueError(f"Bold.period = {self.period} ms is {n} steps of dt = {dt} ms, not a multiple of the "
+                             f"{k}-step (4 ms) averages it convolves; choose a period that is a multiple of "
+                             f"{k * dt:g} ms, e.g. {round(self.period / (k * dt)) * k * dt:g}")
+        return n
+
+    def postprocessor(self, n_voi, n_nodes, lanes, dtype, dt):
+        from .bold import HRFConvolution
+
+        return HRFConvolution(self.hrf_kernel, self.hrf_length, self.kernel_istep(dt), self.istep(dt),
+                              (n_voi, n_nodes, lanes), dtype)
+
+
+class BalloonWindkessel(Monitor):
+    """BOLD from the Balloon-Windkessel model integrated online (Friston 2000/2003; Stephan 2007 parameters).
+
+    Parameters
+    ----------
+    period : float
+        Sampling period (TR) in ms, a multiple of ``integration_period``.
+    integration_period : float
+        Step of the balloon integration in ms (the input is averaged over it); default 1 ms.
+    kappa, gamma, tau, alpha, rho, V_0 : float
+        Signal decay (1/s), flow-dependent elimination (1/s), transit time (s), Grubb's exponent, resting
+        oxygen extraction fraction, resting blood volume fraction.
+    """
+
+    kind = "temporal_average"
+    kappa = Parameter(0.65, unit="1/s", doc="Rate of vasodilatory signal decay.")
+    gamma = Parameter(0.41, unit="1/s", doc="Rate of flow-dependent elimination (autoregulation).")
+    tau = Parameter(0.98, unit="s", doc="Haemodynamic transit time.")
+    alpha = Parameter(0.32, doc="Grubb's vessel stiffness exponent.")
+    rho = Parameter(0.34, doc="Resting oxygen extraction fraction.")
+    V_0 = Parameter(0.02, doc="Resting blood volume fraction.")
+
+    def __init__(self, period: float = 2000.0, integration_period: float = 1.0, variables_of_interest=None,
+                 **params):
+        Component.__init__(self, **params)
+        self.period = period
+        self.variables_of_interest = variables_of_interest
+        try:
+            self.integration_period = float(integration_period)
+        except (TypeError, ValueError):
+            self.integration_period = float("nan")
+        if not self.integration_period > 0:
+            raise ValueError(f"BalloonWindkessel.integration_period must be a positive number of ms, "
+                             f"got {integration_period!r}")
+
+    @classmethod
+    def _extra_fields(cls):
+        return ("period", "variables_of_interest", "integration_period")
+
+    def kernel_istep(self, dt: float) -> int:
+        return max(1, int(round(self.integration_period / dt)))
+
+    def istep(self, dt: float) -> int:
+        n = super().istep(dt)
+        k = self.kernel_istep(dt)
+        if n % k:
+            raise ValueError(f"BalloonWindkessel.period = {self.period} ms is {n} steps of dt = {dt} ms, not a "
+                             f"multiple of integration_period ({k} steps); choose a period that is a multiple of "
+                             f"{k * dt:g} ms")
+        return n
+
+    def postprocessor(self, n_voi, n_nodes, lanes, dtype, dt):
+        from .bold import BalloonIntegrator
+
+        params = {k: float(v[0]) for k, v in self.parameters().items()}
+        return BalloonIntegrator(params, self.kernel_istep(dt) * dt / 1000.0, self.istep(dt),
+                                 (n_voi, n_nodes, lanes), dtype)
+
+
+__all__ = ["Monitor", "Raw", "SubSample", "TemporalAverage", "Bold", "BalloonWindkessel", "DEFAULT_PERIOD"]

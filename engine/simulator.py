@@ -58,6 +58,7 @@ class _RunState:
     step: int                          # last completed step (TVB's current_step)
     diverged: np.ndarray
     divergence_time: np.ndarray
+    posts: list                        # per monitor: None or its post-processor (with its own state)
 
 
 def _snake(name: str) -> str:
@@ -486,7 +487,9 @@ class Simulator:
             st = _RunState(key=key, X=np.ascontiguousarray(states[-1], dtype=dtype).reshape(-1),
                            hist=hist.reshape(-1), current=np.ascontiguousarray(chans[:, -1], dtype=dtype).reshape(-1), acc=np.zeros(max(n_acc, 1) * N * B, dtype=dtype),
                            slot=H - 1, step=current, diverged=np.zeros(B, dtype=bool),
-                           divergence_time=np.full(B, np.nan))
+                           divergence_time=np.full(B, np.nan),
+                           posts=[m.postprocessor(len(m.voi_indices(len(self.model.variables_of_interest))), N, B,
+                                                  dtype, dt) for m in self.monitors])
             self._state = st
 
         t0 = time.perf_counter()
@@ -511,26 +514,42 @@ class Simulator:
 
         first_step = st.step + 1
         mons = self.monitors
-        isteps = np.array([m.istep(dt) for m in mons], dtype=np.int64)
+        isteps = np.array([m.kernel_istep(dt) for m in mons], dtype=np.int64)
         n_voi = [len(m.voi_indices(len(self.model.variables_of_interest))) for m in mons]
         sample_steps = [m.sample_steps(first_step, n_steps, dt) for m in mons]
+        kernel_steps = [m.kernel_steps(first_step, n_steps, dt) if post is not None else None
+                        for m, post in zip(mons, st.posts)]
         outs = [np.full(len(s) * v * N * B, np.nan, dtype=dtype) for s, v in zip(sample_steps, n_voi)]
         written = [0] * len(mons)
+        recorded = [0] * len(mons)
         chunk = int(chunk_steps) if chunk_steps else max(K, (1 << 14) // K * K)
         if chunk < 1:
             raise ValueError(f"chunk_steps must be a positive integer, got {chunk_steps!r}")
+        # monitors with a post-processor: the kernel records a chunk at a time into a scratch buffer
+        scratch = [None if post is None else np.empty((chunk // k + 1) * v * N * B, dtype=dtype)
+                   for post, k, v in zip(st.posts, isteps, n_voi)]
         done = 0
         while done < n_steps:
             n = min(chunk, n_steps - done)
             count = np.zeros(len(mons), dtype=np.int64)
-            views = [o[w * v * N * B:] for o, w, v in zip(outs, written, n_voi)]
+            views = [o[w * v * N * B:] if buf is None else buf
+                     for o, w, v, buf in zip(outs, written, n_voi, scratch)]
             vb[:st.current.size] = st.current
             st.slot = int(kernel(n, st.step + 1, st.slot, H, st.X, st.hist, vb, cb, cbt, zb, zh, keys,
                                  edges.lptr, edges.loff, edges.lhd, leo, lw, edges.sptr, edges.soff, edges.shd, sw, wself,
                                  wsum, ps, pl, pr, pf, st.acc, isteps, count, *views))
             st.current[:] = vb[:st.current.size]
-            for m in range(len(mons)):
-                written[m] += int(count[m])
+            for m, post in enumerate(st.posts):
+                c = int(count[m])
+                if post is None:
+                    written[m] += c
+                    continue
+                size = n_voi[m] * N * B
+                new = post.feed(scratch[m][:c * size].reshape(c, n_voi[m], N, B),
+                                kernel_steps[m][recorded[m]:recorded[m] + c])
+                recorded[m] += c
+                outs[m][written[m] * size:(written[m] + len(new)) * size] = new.reshape(-1)
+                written[m] += len(new)
             st.step += n
             done += n
             self._check_divergence(st, outs, written, n_voi, sample_steps, mons, dt, N, B)
