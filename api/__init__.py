@@ -21,7 +21,7 @@ from importlib import metadata as _metadata
 from .engine import (Additive, Connectivity, Coupling, Epileptor, EulerDeterministic, EulerStochastic,
                      Generic2dOscillator, HeunDeterministic, HeunStochastic, JansenRit, Kuramoto, Model,
                      MontbrioPazoRoxin, Multiplicative, Parameter, Raw, ReducedWongWang, ReducedWongWangExcInh,
-                     RungeKutta4thOrderDeterministic, Simulator, SubSample, SupHopf, Bold, BalloonWindkessel,
+                     RungeKutta4thOrderDeterministic, Simulator, SubSample, SupHopf, Bold, BalloonWindkessel, equations, stimuli,
                      TemporalAverage, WilsonCowan, coupling, integrators, models, monitors, noise)
 
 try:
@@ -31,7 +31,7 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from an unp
 
 __all__ = [
     "Simulator", "Connectivity", "Model", "Parameter", "Coupling",
-    "models", "coupling", "integrators", "noise", "monitors",
+    "models", "coupling", "integrators", "noise", "monitors", "equations", "stimuli",
     "Generic2dOscillator", "Kuramoto", "SupHopf", "ReducedWongWang", "ReducedWongWangExcInh", "JansenRit",
     "WilsonCowan", "MontbrioPazoRoxin", "Epileptor",
     "EulerDeterministic", "HeunDeterministic", "RungeKutta4thOrderDeterministic", "EulerStochastic",

@@ -39,8 +39,9 @@ CODEGEN_VERSION = "2"
 class ParamSlot:
     """Where one parameter lives in the kernel: its code name, kind and row in that kind's array.
 
-    kind: ``"scalar"`` (``ps[row]``), ``"lane"`` (``pl[row, lane]``), ``"region"`` (``pr[row, node]``) or
-    ``"full"`` (``pf[row, node, lane]``).
+    kind: ``"scalar"`` (``ps[row]``), ``"lane"`` (``pl[row, lane]``), ``"region"`` (``pr[row, node]``),
+    ``"full"`` (``pf[row, node, lane]``) or ``"time"`` (``ptv[row, step of this call, lane]``: a parameter that
+    changes with time, evaluated per chunk).
     """
 
     code: str
@@ -80,6 +81,7 @@ class KernelSpec:
     noise: str
     params: tuple[tuple[str, ParamSlot], ...]
     monitors: tuple[MonitorSpec, ...]
+    stimulus_vars: tuple[int, ...] = ()
 
     @property
     def n_outputs(self) -> int:
@@ -171,7 +173,7 @@ def generate(spec: KernelSpec) -> str:
     mon_args = ", ".join(f"out{m}" for m in range(len(spec.monitors)))
     e(0, "@kernel_jit")
     e(0, "def run(n_steps, step0, slot0, H, X, hist, vb, cb, cbt, zb, zh, keys, lptr, loff, lhd, leo, lw, sptr, soff, shd, sw, "
-         "wself, wsum,"
+         "wself, wsum, stim_t, stim_w, ptv, n_chunk,"
          f" ps, pl, pr, pf, acc, istep, count{', ' if mon_args else ''}{mon_args}):")
     e(1, "N = wsum.shape[0]")
     e(1, f"NB = N * {B}")
@@ -223,6 +225,7 @@ def generate(spec: KernelSpec) -> str:
     e(6, f"cbt[U(dst + l)] = cb[U(src + k * {B} + l)]")
     # ---- per step
     e(2, "for k in range(kb):")
+    e(3, "sidx = done + k")
     e(3, "q = p + 1")
     e(3, "if q == H:")
     e(4, "q = 0")
@@ -273,6 +276,8 @@ def generate(spec: KernelSpec) -> str:
                     e(indent, f"{code} = pr[U({slot.row} * N + i)]")
                 elif slot.kind == "lane":
                     e(indent, f"{code} = pl[U({slot.row * B} + l)]")
+                elif slot.kind == "time":
+                    e(indent, f"{code} = ptv[U(({slot.row} * n_chunk + sidx) * {B} + l)]")
                 else:
                     e(indent, f"{code} = pf[U(({slot.row} * N + i) * {B} + l)]")
 
@@ -290,7 +295,9 @@ def generate(spec: KernelSpec) -> str:
         e(4, "ws = wsum[U(i)]")
     e(4, f"for l in range({B}):")
     e(5, f"m = i * {B} + l")
-    load_params(5, ("lane", "full"))
+    load_params(5, ("lane", "full", "time"))
+    if spec.stimulus_vars:
+        e(5, f"sti = stim_t[U(sidx * {B} + l)] * stim_w[U(m)]")
     for s in range(S):
         e(5, f"x{s} = X[U({s} * NB + m)]")
     # coupling outputs
@@ -339,6 +346,7 @@ def generate(spec: KernelSpec) -> str:
                 g = f"{g} * (pn_b_a * x{s} + pn_b_b)"
             e(5, f"n{s} = {g} * zb[U(({s} * 2 * HALF + i) * {B} + l)]")
     noise = (lambda s: f" + n{s}") if spec.stochastic else (lambda s: "")
+    stim = (lambda s: f" + {dt} * sti" if s in spec.stimulus_vars else "")
 
     def stage(out: str, expr):
         """One (bounded) stage: ``out{s} = expr(s)`` for every state variable."""
@@ -348,12 +356,12 @@ def generate(spec: KernelSpec) -> str:
 
     if spec.scheme == "euler":
         call("x", "d")
-        stage("y", lambda s: f"x{s} + {dt} * d{s}{noise(s)}")
+        stage("y", lambda s: f"x{s} + {dt} * d{s}{noise(s)}{stim(s)}")
     elif spec.scheme == "heun":
         call("x", "d")
-        stage("t", lambda s: f"x{s} + {dt} * d{s}{noise(s)}")
+        stage("t", lambda s: f"x{s} + {dt} * d{s}{noise(s)}{stim(s)}")
         call("t", "f")
-        stage("y", lambda s: f"x{s} + (d{s} + f{s}) * {dt} / _T(2.0){noise(s)}")
+        stage("y", lambda s: f"x{s} + (d{s} + f{s}) * {dt} / _T(2.0){noise(s)}{stim(s)}")
     elif spec.scheme == "rk4":
         if spec.stochastic:
             raise ValueError("RungeKutta4th order has no stochastic variant")
@@ -364,7 +372,8 @@ def generate(spec: KernelSpec) -> str:
         call("u", "k3_")
         stage("v", lambda s: f"x{s} + {dt} * k3_{s}")
         call("v", "k4_")
-        stage("y", lambda s: f"x{s} + {dt} / _T(6.0) * (k1_{s} + _T(2.0) * k2_{s} + _T(2.0) * k3_{s} + k4_{s})")
+        stage("y", lambda s: f"x{s} + {dt} / _T(6.0) * (k1_{s} + _T(2.0) * k2_{s} + _T(2.0) * k3_{s} + k4_{s})"
+                             f"{stim(s)}")
     else:
         raise ValueError(f"unknown scheme {spec.scheme!r}")
     for s in range(S):

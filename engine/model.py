@@ -50,6 +50,8 @@ class Model(Component):
         All admissible variables of interest (defaults to the state variables).
     cvar : tuple of str
         State variables seen by other regions through the connectome (TVB's ``cvar``).
+    stvar : tuple of str, optional
+        State variables that receive stimuli (TVB's ``stvar``; default: ``cvar``).
     dfun : staticmethod
         The derivative (see module docstring).
     """
@@ -60,6 +62,7 @@ class Model(Component):
     variables_of_interest: tuple[str, ...] = ()
     voi_choices: ClassVar[tuple[str, ...]] = ()
     cvar: ClassVar[tuple[str, ...]] = ()
+    stvar: ClassVar[tuple[str, ...]] = ()
     number_of_modes: ClassVar[int] = 1
 
     _dfun: ClassVar[ScalarFunction | None] = None
@@ -86,6 +89,10 @@ class Model(Component):
         if not cvar or any(c not in svs for c in cvar):
             raise TypeError(f"{name}.cvar must name state variables among {svs}, got {cls.cvar!r}")
         cls.cvar = cvar
+        stvar = tuple(svs[c] if isinstance(c, (int, np.integer)) else c for c in (cls.__dict__.get("stvar") or cvar))
+        if any(c not in svs for c in stvar):
+            raise TypeError(f"{name}.stvar must name state variables among {svs}, got {stvar!r}")
+        cls.stvar = stvar
         if not cls.voi_choices:
             cls.voi_choices = svs
         fn = ScalarFunction.from_function(cls.__dict__["dfun"], "model_dfun", f"{name}.dfun")
@@ -170,6 +177,11 @@ class Model(Component):
     def cvar_indices(self) -> np.ndarray:
         """Indices of the coupling variables (TVB's integer ``cvar``)."""
         return np.array([self.state_variables.index(c) for c in self.cvar], dtype=np.int32)
+
+    @property
+    def stvar_indices(self) -> np.ndarray:
+        """Indices of the state variables that receive stimuli (TVB's integer ``stvar``)."""
+        return np.array([self.state_variables.index(c) for c in self.stvar], dtype=np.int32)
 
     @property
     def n_coupling_inputs(self) -> int:

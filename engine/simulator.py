@@ -40,7 +40,9 @@ from .kernel import build_edges, choose_time_block, load_kernel
 from .model import Model
 from .monitors import Monitor, TemporalAverage
 from .noise import Multiplicative, broadcast_nsig
+from .equations import Equation
 from .rng import noise_keys
+from .stimuli import StimuliRegion
 
 _DTYPES = ("float64", "float32")
 
@@ -56,6 +58,7 @@ class _RunState:
     acc: np.ndarray
     slot: int
     step: int                          # last completed step (TVB's current_step)
+    origin: int                        # first step of the simulation: stimuli and time_varying count from it
     diverged: np.ndarray
     divergence_time: np.ndarray
     posts: list                        # per monitor: None or its post-processor (with its own state)
@@ -107,6 +110,13 @@ class Simulator:
     time_block : int, optional
         Steps of long-range coupling summed per pass (see :mod:`brainsweep.engine.codegen`); chosen from the
         delays when omitted. Results do not depend on it beyond summation order.
+    stimulus : StimuliRegion, optional
+        A region stimulus (TVB's ``stimulus``), entering the model's ``stvar`` as in TVB's integrators.
+    time_varying : dict, optional
+        ``{"model.name" or "coupling.name": equation}``: parameters that change with time, given as an
+        :class:`~brainsweep.engine.equations.Equation` or a vectorised function of time in ms (e.g.
+        ``{"coupling.a": Offset(Sinusoid(amp=0.01, frequency=1e-4), base=0.02)}``). Time counts from the
+        first step of the simulation.
     kernel_options : dict, optional
         Kernel tuning: ``unroll`` (edges summed per pass, default 4; changes the summation order) and
         ``cache_bytes`` (history bytes per source block, default the L2 cache size; never changes results).
@@ -115,7 +125,8 @@ class Simulator:
     def __init__(self, connectivity: Connectivity, model: Model | None = None, coupling: Coupling | None = None,
                  integrator: Integrator | None = None, monitors=None, initial_conditions=None, seed: int = 0,
                  dtype: str = "float64", conduction_speed: float | None = None, time_block: int | None = None,
-                 simulation_length: float = 1000.0, kernel_options: dict | None = None):
+                 simulation_length: float = 1000.0, kernel_options: dict | None = None, stimulus=None,
+                 time_varying: dict | None = None):
         from .models import Generic2dOscillator
 
         self.connectivity = connectivity
@@ -130,6 +141,8 @@ class Simulator:
         self.time_block = time_block
         self.simulation_length = simulation_length
         self.kernel_options = dict(kernel_options or {})
+        self.stimulus = stimulus
+        self.time_varying = dict(time_varying or {})
         self._state: _RunState | None = None
 
     # ------------------------------------------------------------------ validation
@@ -177,6 +190,19 @@ class Simulator:
         if self.time_block is not None and (not isinstance(self.time_block, (int, np.integer))
                                             or not 1 <= self.time_block <= 64):
             raise ValueError(f"Simulator.time_block must be an integer in 1..64, got {self.time_block!r}")
+        if self.stimulus is not None:
+            if not isinstance(self.stimulus, StimuliRegion):
+                raise TypeError(f"Simulator.stimulus must be a StimuliRegion, got {self.stimulus!r}")
+            if self.stimulus.weight.size != c.number_of_regions:
+                raise ValueError(f"Simulator.stimulus.weight has {self.stimulus.weight.size} values; the connectome "
+                                 f"has {c.number_of_regions} regions")
+        used = self._kernel_parameters()
+        for key, fn in self.time_varying.items():
+            if key not in used:
+                raise ValueError(f"Simulator.time_varying key {key!r}: not a parameter this simulation uses; "
+                                 f"allowed: {sorted(used)}")
+            if not (isinstance(fn, Equation) or callable(fn)):
+                raise ValueError(f"Simulator.time_varying[{key!r}] must be an Equation or a function of time (ms)")
         n_out = self.coupling.n_outputs(len(self.model.cvar))
         if self.model.n_coupling_inputs > n_out:
             raise ValueError(f"{type(self.model).__name__} reads {self.model.n_coupling_inputs} coupling inputs but "
@@ -205,7 +231,18 @@ class Simulator:
         comps = {"model": self.model, "coupling": self.coupling}
         if isinstance(self.integrator, IntegratorStochastic):
             comps["noise"] = self.integrator.noise
+        if self.stimulus is not None:
+            comps["stimulus"] = self.stimulus.temporal
         return comps
+
+    def _kernel_parameters(self) -> set[str]:
+        """``component.name`` of the model and coupling parameters the kernel reads."""
+        n_fixed = self.model.nvar + self.model.n_coupling_inputs
+        used = {f"model.{a}" for a in self.model.derivative().args[n_fixed:]}
+        for fn in (self.coupling.post_function(), self.coupling.pre_function()):
+            if fn is not None:
+                used |= {f"coupling.{a}" for a in fn.args if a in self.coupling.parameter_names}
+        return used
 
     def _parse_batch(self, batch, seeds) -> tuple[int, dict[str, np.ndarray], list[int], bool]:
         N = self.connectivity.number_of_regions
@@ -227,7 +264,7 @@ class Simulator:
                 raise ValueError(f"batch key {key!r}: unknown component {comp_name!r}; allowed: {sorted(comps)}"
                                  + ("" if "noise" in comps else " (noise needs a stochastic integrator)"))
             comp = comps[comp_name]
-            allowed = list(comp.parameter_names) + (["nsig"] if comp_name == "noise" else [])
+            allowed = list(comp.parameter_names) + {"noise": ["nsig"], "stimulus": ["weight"]}.get(comp_name, [])
             if pname not in allowed:
                 raise ValueError(f"batch key {key!r}: {type(comp).__name__} has no parameter {pname!r}; "
                                  f"allowed: {allowed}")
@@ -246,6 +283,13 @@ class Simulator:
                 if not ok:
                     raise ValueError(f"batch[{key!r}] has shape {arr.shape}; allowed (B,), (B, {S}), (B, {N}), "
                                      f"(B, {S}, {N})")
+            elif pname == "weight" and comp_name == "stimulus":
+                if arr.shape[1:] != (N,):
+                    raise ValueError(f"batch[{key!r}] has shape {arr.shape}; allowed (B, {N})")
+            elif comp_name == "stimulus" and arr.ndim != 1:
+                raise ValueError(f"batch[{key!r}] has shape {arr.shape}; allowed (B,) one value per member")
+            elif f"{comp_name}.{pname}" in self.time_varying:
+                raise ValueError(f"batch key {key!r} is also in time_varying; give it one or the other")
             elif not (arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == N)):
                 raise ValueError(f"batch[{key!r}] has shape {arr.shape}; allowed (B,) one value per member or "
                                  f"(B, {N}) one per member and region")
@@ -312,7 +356,13 @@ class Simulator:
                 values["pn_b_b"] = full("noise", noise, "b_b")
         slots = []
         rows = {"scalar": [], "lane": [], "region": [], "full": []}
+        n_time = 0
         for code, arr in values.items():
+            key = {"pm": "model.", "pc": "coupling."}.get(code[:2], "?") + code[3:]
+            if key in self.time_varying:
+                slots.append((code, codegen.ParamSlot(code, "time", n_time)))
+                n_time += 1
+                continue
             if np.all(arr == arr[0, 0]):
                 kind, data = "scalar", arr[0, 0]
             elif np.all(arr == arr[:1, :]):
@@ -345,7 +395,8 @@ class Simulator:
             coupling_outputs=m.n_coupling_inputs, coupling_arity=self.coupling.arity, coupling_channels=self.coupling.n_channels,
             coupling_pre=self.coupling.pre_function(), coupling_post=self.coupling.post_function(),
             scheme=self.integrator.scheme, stochastic=isinstance(self.integrator, IntegratorStochastic),
-            noise=noise, params=slots, monitors=mons)
+            noise=noise, params=slots, monitors=mons,
+            stimulus_vars=tuple(int(i) for i in m.stvar_indices) if self.stimulus is not None else ())
 
     def _initial_history(self, B: int, seeds: list[int], H: int, values: dict) -> tuple[np.ndarray, int]:
         """States ``(H, S, N, B)`` oldest first, and TVB's current_step for that history."""
@@ -486,7 +537,7 @@ class Simulator:
             hist[:, :, H:] = ring[:, :, np.arange(K) % H]
             st = _RunState(key=key, X=np.ascontiguousarray(states[-1], dtype=dtype).reshape(-1),
                            hist=hist.reshape(-1), current=np.ascontiguousarray(chans[:, -1], dtype=dtype).reshape(-1), acc=np.zeros(max(n_acc, 1) * N * B, dtype=dtype),
-                           slot=H - 1, step=current, diverged=np.zeros(B, dtype=bool),
+                           slot=H - 1, step=current, origin=current + 1, diverged=np.zeros(B, dtype=bool),
                            divergence_time=np.full(B, np.nan),
                            posts=[m.postprocessor(len(m.voi_indices(len(self.model.variables_of_interest))), N, B,
                                                   dtype, dt) for m in self.monitors])
@@ -528,16 +579,39 @@ class Simulator:
         # monitors with a post-processor: the kernel records a chunk at a time into a scratch buffer
         scratch = [None if post is None else np.empty((chunk // k + 1) * v * N * B, dtype=dtype)
                    for post, k, v in zip(st.posts, isteps, n_voi)]
+        # time-dependent inputs, evaluated for each chunk's steps
+        time_rows = sorted(((slot.row, code) for code, slot in slots if slot.kind == "time"))
+        time_fns = [self.time_varying[{"pm": "model.", "pc": "coupling."}[code[:2]] + code[3:]] for _, code in time_rows]
+        ptv = np.zeros(max(len(time_fns), 1) * chunk * B, dtype=dtype)
+        stim_t = np.zeros(chunk * B if self.stimulus is not None else 1, dtype=dtype)
+        stim_w = np.zeros(N * B if self.stimulus is not None else 1, dtype=dtype)
+        stim_overrides = {k.split(".", 1)[1]: v for k, v in parsed.items()
+                          if k.startswith("stimulus.") and k != "stimulus.weight"}
+        if self.stimulus is not None:
+            w = parsed.get("stimulus.weight")
+            stim_w[:] = (np.repeat(self.stimulus.weight[:, None], B, axis=1) if w is None else w.T).reshape(-1)
         done = 0
         while done < n_steps:
             n = min(chunk, n_steps - done)
+            t_ms = (np.arange(st.step + 1, st.step + 1 + n) - st.origin) * dt
+            for row, fn in enumerate(time_fns):
+                values_t = np.broadcast_to(np.asarray(fn.evaluate(t_ms) if isinstance(fn, Equation) else fn(t_ms),
+                                                      dtype=np.float64), (n,))
+                ptv.reshape(-1, chunk, B)[row, :n] = values_t[:, None]
+            if self.stimulus is not None:
+                if stim_overrides:
+                    for b in range(B):
+                        stim_t.reshape(chunk, B)[:n, b] = self.stimulus.temporal_values(
+                            t_ms, {k: v[b] for k, v in stim_overrides.items()})
+                else:
+                    stim_t.reshape(chunk, B)[:n] = self.stimulus.temporal_values(t_ms)[:, None]
             count = np.zeros(len(mons), dtype=np.int64)
             views = [o[w * v * N * B:] if buf is None else buf
                      for o, w, v, buf in zip(outs, written, n_voi, scratch)]
             vb[:st.current.size] = st.current
             st.slot = int(kernel(n, st.step + 1, st.slot, H, st.X, st.hist, vb, cb, cbt, zb, zh, keys,
                                  edges.lptr, edges.loff, edges.lhd, leo, lw, edges.sptr, edges.soff, edges.shd, sw, wself,
-                                 wsum, ps, pl, pr, pf, st.acc, isteps, count, *views))
+                                 wsum, stim_t, stim_w, ptv, chunk, ps, pl, pr, pf, st.acc, isteps, count, *views))
             st.current[:] = vb[:st.current.size]
             for m, post in enumerate(st.posts):
                 c = int(count[m])
@@ -619,6 +693,9 @@ class Simulator:
             "dtype": self.dtype,
             "time_block": self.time_block,
             "kernel_options": self.kernel_options,
+            "stimulus": None if self.stimulus is None else self.stimulus.to_dict(),
+            "time_varying": {k: v.to_dict() if isinstance(v, Equation) else repr(v)
+                             for k, v in self.time_varying.items()},
         }
 
     def _dataset(self, outs, sample_steps, n_voi, B, members, seeds, parsed, is_batch, st, elapsed, n_steps, K, H):

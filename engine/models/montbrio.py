@@ -39,6 +39,7 @@ class MontbrioPazoRoxin(Model):
     state_variable_boundaries = {"r": (0.0, None)}
     variables_of_interest = ("r", "V")
     cvar = ("r", "V")
+    stvar = ("V",)                  # TVB: stimuli enter the membrane potential
 
     @staticmethod
     def dfun(r, V, c_0, c_1, tau, I, Delta, J, eta, cr, cv):

@@ -91,10 +91,17 @@ def run_tvb(case: dict, x0: np.ndarray, float64_history: bool = False, seed: int
     mon = getattr(monitors, mon_name)() if mon_name == "Raw" else getattr(monitors, mon_name)(period=period)
     H = horizon(dt)
     ic = np.repeat(x0[None, :, :, None], H, axis=0)
+    extra = {}
+    if case.get("stimulus"):
+        from tvb.datatypes import equations, patterns
+        name, params, weight = case["stimulus"]
+        eqn = getattr(equations, name)()
+        eqn.parameters.update(params)
+        extra["stimulus"] = patterns.StimuliRegion(temporal=eqn, connectivity=conn, weight=np.asarray(weight))
     ctx = tvb_float64_history() if float64_history else contextlib.nullcontext()
     with ctx:
         sim = simulator.Simulator(connectivity=conn, model=model, coupling=cpl, integrator=integ, monitors=[mon],
-                                  initial_conditions=ic, simulation_length=case["length"]).configure()
+                                  initial_conditions=ic, simulation_length=case["length"], **extra).configure()
         if case.get("noise"):
             n_steps = int(np.ceil(case["length"] / dt))
             sim.integrator.noise.random_stream = _Stream(seed, x0.shape[0], x0.shape[1], H, n_steps)
@@ -116,6 +123,9 @@ def make_sim(case: dict, x0: np.ndarray, seed: int = 0, dtype: str = "float64", 
     mon_name, period = case["monitor"]
     mon = getattr(bs.monitors, mon_name)() if mon_name == "Raw" else getattr(bs.monitors, mon_name)(period=period)
     ic = np.repeat(x0[None], horizon(dt), axis=0)
+    if case.get("stimulus"):
+        name, params, weight = case["stimulus"]
+        kw["stimulus"] = bs.stimuli.StimuliRegion(temporal=getattr(bs.equations, name)(**params), weight=weight)
     return bs.Simulator(bs.Connectivity.from_tvb_data(), model, cpl, integ, [mon], initial_conditions=ic, seed=seed,
                         dtype=dtype, **kw)
 
