@@ -101,9 +101,13 @@ class Monitor(Component):
         return np.arange(lo, first_step + n_steps, k, dtype=np.int64)
 
     def postprocessor(self, n_voi: int, n_nodes: int, lanes: int, dtype, dt: float):
-        """An object whose ``feed(samples, steps)`` turns kernel recordings into output samples, or None when
-        the recordings are the output."""
+        """An object whose ``feed(samples, steps)`` turns kernel recordings ``[sample, voi, node, lane]`` into
+        output samples ``[sample, voi, space, lane]``, or None when the recordings are the output."""
         return None
+
+    def output_space(self, connectivity) -> tuple[str, np.ndarray]:
+        """Name and labels of the output's spatial dimension (regions, or sensors for projections)."""
+        return "region", np.asarray([str(x) for x in connectivity.region_labels])
 
 
 class Raw(Monitor):

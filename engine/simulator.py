@@ -570,7 +570,9 @@ class Simulator:
         sample_steps = [m.sample_steps(first_step, n_steps, dt) for m in mons]
         kernel_steps = [m.kernel_steps(first_step, n_steps, dt) if post is not None else None
                         for m, post in zip(mons, st.posts)]
-        outs = [np.full(len(s) * v * N * B, np.nan, dtype=dtype) for s, v in zip(sample_steps, n_voi)]
+        spaces = [m.output_space(self.connectivity) for m in mons]
+        n_space = [len(labels) for _, labels in spaces]
+        outs = [np.full(len(s) * v * M * B, np.nan, dtype=dtype) for s, v, M in zip(sample_steps, n_voi, n_space)]
         written = [0] * len(mons)
         recorded = [0] * len(mons)
         chunk = int(chunk_steps) if chunk_steps else max(K, (1 << 14) // K * K)
@@ -606,8 +608,8 @@ class Simulator:
                 else:
                     stim_t.reshape(chunk, B)[:n] = self.stimulus.temporal_values(t_ms)[:, None]
             count = np.zeros(len(mons), dtype=np.int64)
-            views = [o[w * v * N * B:] if buf is None else buf
-                     for o, w, v, buf in zip(outs, written, n_voi, scratch)]
+            views = [o[w * v * M * B:] if buf is None else buf
+                     for o, w, v, M, buf in zip(outs, written, n_voi, n_space, scratch)]
             vb[:st.current.size] = st.current
             st.slot = int(kernel(n, st.step + 1, st.slot, H, st.X, st.hist, vb, cb, cbt, zb, zh, keys,
                                  edges.lptr, edges.loff, edges.lhd, leo, lw, edges.sptr, edges.soff, edges.shd, sw, wself,
@@ -618,18 +620,18 @@ class Simulator:
                 if post is None:
                     written[m] += c
                     continue
-                size = n_voi[m] * N * B
-                new = post.feed(scratch[m][:c * size].reshape(c, n_voi[m], N, B),
+                new = post.feed(scratch[m][:c * n_voi[m] * N * B].reshape(c, n_voi[m], N, B),
                                 kernel_steps[m][recorded[m]:recorded[m] + c])
+                size = n_voi[m] * n_space[m] * B
                 recorded[m] += c
                 outs[m][written[m] * size:(written[m] + len(new)) * size] = new.reshape(-1)
                 written[m] += len(new)
             st.step += n
             done += n
-            self._check_divergence(st, outs, written, n_voi, sample_steps, mons, dt, N, B)
+            self._check_divergence(st, outs, written, n_voi, n_space, sample_steps, mons, dt, B)
         elapsed = time.perf_counter() - t0
-        return self._dataset(outs, sample_steps, n_voi, B, members, user_seeds, user_batch, is_batch, st, elapsed,
-                             n_steps, K, H)
+        return self._dataset(outs, sample_steps, n_voi, spaces, B, members, user_seeds, user_batch, is_batch, st,
+                             elapsed, n_steps, K, H)
 
     def _check_memory(self, history_bytes: int, n_steps: int, B: int, itemsize: int) -> None:
         """Refuse, before allocating, a run whose buffers cannot fit in this machine's memory."""
@@ -653,15 +655,15 @@ class Simulator:
                 f"{total / gib:.1f} GiB. Record less (a longer monitor period, fewer variables of interest) or run "
                 "in several shorter calls (a later run() continues where the previous one stopped)")
 
-    def _check_divergence(self, st, outs, written, n_voi, sample_steps, mons, dt, N, B):
+    def _check_divergence(self, st, outs, written, n_voi, n_space, sample_steps, mons, dt, B):
         finite = np.isfinite(st.X.reshape(-1, B)).all(axis=0)
         new = ~finite & ~st.diverged
         if not new.any():
             return
         for b in np.nonzero(new)[0]:
             first = np.inf
-            for o, w, v, steps, mon in zip(outs, written, n_voi, sample_steps, mons):
-                data = o[:w * v * N * B].reshape(w, v * N, B)[:, :, b]
+            for o, w, v, M, steps, mon in zip(outs, written, n_voi, n_space, sample_steps, mons):
+                data = o[:w * v * M * B].reshape(w, v * M, B)[:, :, b]
                 bad = ~np.isfinite(data).all(axis=1)
                 if bad.any():
                     first = min(first, steps[np.argmax(bad)] * dt)
@@ -698,7 +700,8 @@ class Simulator:
                              for k, v in self.time_varying.items()},
         }
 
-    def _dataset(self, outs, sample_steps, n_voi, B, members, seeds, parsed, is_batch, st, elapsed, n_steps, K, H):
+    def _dataset(self, outs, sample_steps, n_voi, spaces, B, members, seeds, parsed, is_batch, st, elapsed, n_steps,
+                 K, H):
         """Label the kernel's outputs; ``B`` lanes were simulated, the first ``members`` are the user's."""
         N = self.connectivity.number_of_regions
         labels = [str(x) for x in self.connectivity.region_labels]
@@ -710,23 +713,25 @@ class Simulator:
             counts[base] = counts.get(base, 0) + 1
             names.append(base if counts[base] == 1 else f"{base}_{counts[base] - 1}")
         arrays = {}
-        for name, mon, out, steps, v in zip(names, self.monitors, outs, sample_steps, n_voi):
-            data = out.reshape(len(steps), v, N, B)
+        for name, mon, out, steps, v, (space, space_labels) in zip(names, self.monitors, outs, sample_steps, n_voi,
+                                                                   spaces):
+            data = out.reshape(len(steps), v, len(space_labels), B)
             data = np.moveaxis(data, -1, 0)[:members]
             t = mon.step_times(steps, dt)
             voi_names = [vois[k] for k in mon.voi_indices(len(vois))]
-            arrays[name] = (data, t, voi_names)
+            arrays[name] = (data, t, voi_names, space, space_labels)
         single_time = len(arrays) == 1
         all_vars = [a[2] for a in arrays.values()]
         shared_var = all(v == all_vars[0] for v in all_vars)
         data_vars = {}
         coords = {"region": ("region", labels)}
-        for name, (data, t, voi_names) in arrays.items():
+        for name, (data, t, voi_names, space, space_labels) in arrays.items():
+            coords[space] = (space, space_labels)
             tdim = "time" if single_time else f"time_{name}"
             vdim = "variable" if shared_var else f"variable_{name}"
             coords[tdim] = (tdim, t, {"units": "ms", "long_name": "time"})
             coords[vdim] = (vdim, voi_names)
-            dims = ("batch", tdim, vdim, "region")
+            dims = ("batch", tdim, vdim, space)
             if not is_batch:
                 data, dims = data[0], dims[1:]
             data_vars[name] = (dims, data, {"long_name": f"{type(self.model).__name__} "
