@@ -82,6 +82,8 @@ class KernelSpec:
     params: tuple[tuple[str, ParamSlot], ...]
     monitors: tuple[MonitorSpec, ...]
     stimulus_vars: tuple[int, ...] = ()
+    #: per-member node scaling (lesions): the delay buffer holds keep_j * pre(x_j), sums are scaled by keep_i
+    node_scaling: bool = False
 
     @property
     def n_outputs(self) -> int:
@@ -173,9 +175,9 @@ def generate(spec: KernelSpec) -> str:
     mon_args = ", ".join(f"out{m}" for m in range(len(spec.monitors)))
     e(0, "@kernel_jit")
     e(0, "def run(n_steps, step0, slot0, H, X, hist, vb, cb, cbt, zb, zh, keys, lptr, loff, lhd, leo, lw, sptr, soff, shd, sw, "
-         "wself, wsum, stim_t, stim_w, ptv, n_chunk,"
+         "wself, wsum, keep, stim_t, stim_w, ptv, n_chunk,"
          f" ps, pl, pr, pf, acc, istep, count{', ' if mon_args else ''}{mon_args}):")
-    e(1, "N = wsum.shape[0]")
+    e(1, "N = wself.shape[0]")
     e(1, f"NB = N * {B}")
     e(1, f"RB = (H + {K}) * {B}")
     e(1, f"HB = H * {B}")
@@ -291,7 +293,7 @@ def generate(spec: KernelSpec) -> str:
     e(3, "for i in range(N):")
     e(4, "wsi = wself[U(i)]")
     load_params(4, ("region",))
-    if "weight_sum" in spec.coupling_post.args:
+    if "weight_sum" in spec.coupling_post.args and not spec.node_scaling:
         e(4, "ws = wsum[U(i)]")
     e(4, f"for l in range({B}):")
     e(5, f"m = i * {B} + l")
@@ -307,13 +309,14 @@ def generate(spec: KernelSpec) -> str:
         for a in spec.coupling_post.args:
             if a == "gx" or a.startswith("gx_"):
                 ch = o * spec.coupling_channels + (int(a[3:]) if a != "gx" else 0)
-                args.append(f"(cbt[U(kC + {ch} * NB + m)] + wsi * vb[U(vk + {ch} * NB + m)])")
+                total = f"(cbt[U(kC + {ch} * NB + m)] + wsi * vb[U(vk + {ch} * NB + m)])"
+                args.append(f"keep[U(m)] * {total}" if spec.node_scaling else total)
             elif a == "x_i":
                 args.append(f"x{cv[0]}")
             elif a.startswith("x_i"):
                 args.append(f"x{cv[int(a[3:])]}")
             elif a == "weight_sum":
-                args.append("ws")
+                args.append("wsum[U(m)]" if spec.node_scaling else "ws")
             elif a == "n_cvar":
                 args.append(lit(len(spec.cvar)))
             else:
@@ -395,6 +398,10 @@ def generate(spec: KernelSpec) -> str:
             names = [f"h{o}_{h}" for h in range(spec.coupling_channels)]
             e(5, f"{', '.join(names)} = coupling_pre({', '.join(args)})")
             vals = names
+        if spec.node_scaling:
+            for h, val in enumerate(vals):
+                e(5, f"hk{o}_{h} = keep[U(m)] * {val}")
+            vals = [f"hk{o}_{h}" for h in range(len(vals))]
         for h, val in enumerate(vals):
             ch = o * spec.coupling_channels + h
             e(5, f"vb[U(vk1 + {ch} * NB + m)] = {val}")

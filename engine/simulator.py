@@ -257,9 +257,18 @@ class Simulator:
             comp_name, pname = key.split(".", 1)
             if comp_name == "integrator" and pname.startswith("noise."):
                 comp_name, pname = "noise", pname[len("noise."):]
+            if key == "connectivity.lesion":
+                arr = np.array(value, dtype=np.float64)
+                if arr.ndim != 2 or arr.shape[1] != N or not np.all((arr >= 0) & (arr <= 1)):
+                    raise ValueError(f"batch['connectivity.lesion'] must have shape (B, {N}) with values in [0, 1] "
+                                     "(1 removes every connection of the region, 0.5 halves them)")
+                sizes.add(arr.shape[0])
+                parsed[key] = arr
+                continue
             if comp_name in ("connectivity", "conduction_speed") or pname == "conduction_speed":
-                raise ValueError(f"batch key {key!r}: members of one batch share the connectome and its delays; "
-                                 "sweep conduction speed across batches (one Simulator per speed)")
+                raise ValueError(f"batch key {key!r}: members of one batch share the connectome and its delays, "
+                                 "except for per-member lesions ('connectivity.lesion'); sweep conduction speed "
+                                 "and other edits across batches (one Simulator per connectome)")
             if comp_name not in comps:
                 raise ValueError(f"batch key {key!r}: unknown component {comp_name!r}; allowed: {sorted(comps)}"
                                  + ("" if "noise" in comps else " (noise needs a stochastic integrator)"))
@@ -380,7 +389,7 @@ class Simulator:
         pf = np.ascontiguousarray(np.array(rows["full"] or np.zeros((1, N, B)), dtype=dtype).reshape(-1))
         return tuple(slots), values, (ps, pl, pr, pf)
 
-    def _spec(self, B: int, K: int, slots, unroll: int) -> codegen.KernelSpec:
+    def _spec(self, B: int, K: int, slots, unroll: int, node_scaling: bool = False) -> codegen.KernelSpec:
         m = self.model
         mons = tuple(codegen.MonitorSpec(mon.kind, tuple(int(v) for v in mon.voi_indices(len(m.variables_of_interest))))
                      for mon in self.monitors)
@@ -396,7 +405,8 @@ class Simulator:
             coupling_pre=self.coupling.pre_function(), coupling_post=self.coupling.post_function(),
             scheme=self.integrator.scheme, stochastic=isinstance(self.integrator, IntegratorStochastic),
             noise=noise, params=slots, monitors=mons,
-            stimulus_vars=tuple(int(i) for i in m.stvar_indices) if self.stimulus is not None else ())
+            stimulus_vars=tuple(int(i) for i in m.stvar_indices) if self.stimulus is not None else (),
+            node_scaling=node_scaling)
 
     def _initial_history(self, B: int, seeds: list[int], H: int, values: dict) -> tuple[np.ndarray, int]:
         """States ``(H, S, N, B)`` oldest first, and TVB's current_step for that history."""
@@ -518,7 +528,9 @@ class Simulator:
                             cache_bytes=self.kernel_options.get("cache_bytes"))
         H = edges.horizon
         self._check_memory(C * N * (H + K) * B * dtype.itemsize, n_steps, B, dtype.itemsize)
-        spec = self._spec(B, K, slots, unroll)
+        lesion = parsed.get("connectivity.lesion")
+        keep = None if lesion is None else 1.0 - lesion.T                    # (N, B)
+        spec = self._spec(B, K, slots, unroll, node_scaling=keep is not None)
 
         n_acc = sum(len(m.voi_indices(len(self.model.variables_of_interest))) for m in self.monitors
                     if m.kind == "temporal_average")
@@ -529,6 +541,8 @@ class Simulator:
         if st is None or st.key != key:
             states, current = self._initial_history(B, seeds, H, values)
             chans = self._channels(states, values)               # (C, H, N, B)
+            if keep is not None:
+                chans = chans * keep
             # ring rows: time t at row t mod H (the current state, oldest-first index H - 1, at row H - 1),
             # rows 0..K-1 repeated at H..H+K-1
             hist = np.empty((C, N, H + K, B), dtype=dtype)
@@ -560,7 +574,13 @@ class Simulator:
         leo = np.empty_like(edges.loff)
         lw = edges.lw.astype(dtype)
         sw = edges.sw.astype(dtype)
-        wsum = edges.weight_sum.astype(dtype)
+        if keep is None:
+            wsum = edges.weight_sum.astype(dtype)
+            keep_arr = np.ones(1, dtype=dtype)
+        else:
+            # what TVB's weights would sum to with the lesioned rows and columns scaled: keep_i sum_j w_ij keep_j
+            wsum = (keep * (self.connectivity.weights @ keep)).reshape(-1).astype(dtype)
+            keep_arr = np.ascontiguousarray(keep, dtype=dtype).reshape(-1)
         wself = edges.weight_self.astype(dtype)
 
         first_step = st.step + 1
@@ -613,7 +633,7 @@ class Simulator:
             vb[:st.current.size] = st.current
             st.slot = int(kernel(n, st.step + 1, st.slot, H, st.X, st.hist, vb, cb, cbt, zb, zh, keys,
                                  edges.lptr, edges.loff, edges.lhd, leo, lw, edges.sptr, edges.soff, edges.shd, sw, wself,
-                                 wsum, stim_t, stim_w, ptv, chunk, ps, pl, pr, pf, st.acc, isteps, count, *views))
+                                 wsum, keep_arr, stim_t, stim_w, ptv, chunk, ps, pl, pr, pf, st.acc, isteps, count, *views))
             st.current[:] = vb[:st.current.size]
             for m, post in enumerate(st.posts):
                 c = int(count[m])

@@ -286,3 +286,23 @@ def test_kernel_options_change_speed_knobs_not_results():
     np.testing.assert_allclose(unrolled, base, rtol=1e-12)
     with pytest.raises(ValueError, match="kernel_options: unknown key"):
         rww_sim(kernel_options={"threads": 4}).run(1.0)
+
+
+@pytest.mark.parametrize("coupling", [bs.coupling.Linear(a=0.05, b=0.01), bs.coupling.Difference(a=0.05)],
+                         ids=["Linear", "Difference"])
+def test_batch_of_lesions_equals_lesioned_connectomes(coupling):
+    """'connectivity.lesion' per member equals simulating Connectivity.lesioned(...) (TVB: zeroed rows/columns)."""
+    N = CONN.number_of_regions
+    lesion = np.zeros((3, N))
+    lesion[1, [3, 10]] = 1.0
+    lesion[2, 20:40] = 1.0
+    x0 = np.linspace(-1, 1, 2 * N).reshape(2, N)
+    make = lambda conn: bs.Simulator(conn, bs.models.Generic2dOscillator(), coupling,
+                                     bs.integrators.HeunStochastic(dt=0.1, noise=bs.noise.Additive(nsig=1e-5)),
+                                     [bs.monitors.TemporalAverage(period=1.0)], initial_conditions=x0, seed=1)
+    ds = make(CONN).run(60.0, batch={"connectivity.lesion": lesion})
+    for b, regions in enumerate([[], [3, 10], list(range(20, 40))]):
+        conn = CONN.lesioned(regions) if regions else CONN
+        alone = make(conn).run(60.0).temporal_average.values
+        np.testing.assert_allclose(ds.temporal_average.values[b], alone, rtol=1e-12, atol=1e-12)
+    assert np.abs(ds.temporal_average.values[1] - ds.temporal_average.values[0]).max() > 1e-3
