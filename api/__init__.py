@@ -21,7 +21,7 @@ from importlib import metadata as _metadata
 from .engine import (Additive, Connectivity, Coupling, Epileptor, EulerDeterministic, EulerStochastic,
                      Generic2dOscillator, HeunDeterministic, HeunStochastic, JansenRit, Kuramoto, Model,
                      MontbrioPazoRoxin, Multiplicative, Parameter, Raw, ReducedWongWang, ReducedWongWangExcInh,
-                     RungeKutta4thOrderDeterministic, Simulator, SubSample, SupHopf, Bold, BalloonWindkessel, equations, stimuli,
+                     RungeKutta4thOrderDeterministic, Simulator, SubSample, SupHopf, Bold, BalloonWindkessel, PoissonSpikes, equations, stimuli,
                      TemporalAverage, WilsonCowan, coupling, integrators, models, monitors, noise)
 
 try:
@@ -36,5 +36,5 @@ __all__ = [
     "WilsonCowan", "MontbrioPazoRoxin", "Epileptor",
     "EulerDeterministic", "HeunDeterministic", "RungeKutta4thOrderDeterministic", "EulerStochastic",
     "HeunStochastic", "Additive", "Multiplicative", "Raw", "SubSample", "TemporalAverage", "Bold",
-    "BalloonWindkessel", "__version__",
+    "BalloonWindkessel", "PoissonSpikes", "__version__",
 ]

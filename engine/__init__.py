@@ -16,7 +16,7 @@ from .integrators import (EulerDeterministic, EulerStochastic, HeunDeterministic
 from .model import Model
 from .models import (Epileptor, Generic2dOscillator, JansenRit, Kuramoto, MontbrioPazoRoxin, ReducedWongWang,
                      ReducedWongWangExcInh, SupHopf, WilsonCowan)
-from .monitors import BalloonWindkessel, Bold, Monitor, Raw, SubSample, TemporalAverage
+from .monitors import BalloonWindkessel, Bold, Monitor, PoissonSpikes, Raw, SubSample, TemporalAverage
 from .noise import Additive, Multiplicative, Noise
 from .simulator import Simulator
 
@@ -28,5 +28,5 @@ __all__ = [
     "WilsonCowan", "MontbrioPazoRoxin", "Epileptor",
     "EulerDeterministic", "HeunDeterministic", "RungeKutta4thOrderDeterministic", "EulerStochastic",
     "HeunStochastic", "Additive", "Multiplicative", "Raw", "SubSample", "TemporalAverage", "Bold",
-    "BalloonWindkessel",
+    "BalloonWindkessel", "PoissonSpikes",
 ]

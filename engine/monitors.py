@@ -247,4 +247,59 @@ class BalloonWindkessel(Monitor):
                                  (n_voi, n_nodes, lanes), dtype)
 
 
-__all__ = ["Monitor", "Raw", "SubSample", "TemporalAverage", "Bold", "BalloonWindkessel", "DEFAULT_PERIOD"]
+class PoissonSpikes(Monitor):
+    """Spike counts per bin and region, drawn from a firing-rate variable (an inhomogeneous Poisson process).
+
+    In each bin of ``period`` ms the count is Poisson with mean ``max(r, 0) * rate_scale * n_neurons * period``,
+    ``r`` being the variable averaged over the bin (e.g. a population rate in 1/ms with ``rate_scale = 1``, or in
+    Hz with ``rate_scale = 1e-3``). Draws are counter-based, keyed by the member's seed, the bin, the variable
+    and the region: reproducible, and independent of batching and chunking.
+    """
+
+    kind = "temporal_average"
+    needs_seeds = True
+
+    def __init__(self, period: float = 1.0, rate_scale: float = 1.0, n_neurons: float = 1.0,
+                 variables_of_interest=None):
+        super().__init__(period=period, variables_of_interest=variables_of_interest)
+        for name, value in (("rate_scale", rate_scale), ("n_neurons", n_neurons)):
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                value = float("nan")
+            if not (np.isfinite(value) and value > 0):
+                raise ValueError(f"PoissonSpikes.{name} must be a positive number, got {value!r}")
+            setattr(self, name, value)
+
+    @classmethod
+    def _extra_fields(cls):
+        return ("period", "variables_of_interest", "rate_scale", "n_neurons")
+
+    def postprocessor(self, n_voi, n_nodes, lanes, dtype, dt, seeds=None):
+        return _SpikeSampler(self.rate_scale * self.n_neurons * self.istep(dt) * dt, self.istep(dt),
+                             list(seeds if seeds is not None else [0] * lanes), n_voi, n_nodes)
+
+
+class _SpikeSampler:
+    def __init__(self, scale: float, istep: int, seeds: list, n_voi: int, n_nodes: int):
+        self.scale, self.istep, self.seeds = scale, istep, seeds
+        self.cells = np.arange(n_voi * n_nodes, dtype=np.uint64).reshape(n_voi, n_nodes)
+        self.n_cells = n_voi * n_nodes
+
+    def feed(self, samples, steps):
+        from scipy.stats import poisson
+
+        from .rng import uniform_hash
+
+        mean = np.maximum(np.nan_to_num(samples, nan=0.0), 0.0) * self.scale          # [n, voi, node, lane]
+        counters = (np.asarray(steps, dtype=np.uint64)[:, None, None] // np.uint64(self.istep)) \
+            * np.uint64(self.n_cells) + self.cells[None]
+        out = np.empty(samples.shape, dtype=np.float64)
+        for b, seed in enumerate(self.seeds):
+            out[..., b] = poisson.ppf(uniform_hash(seed, counters), mean[..., b])
+        out[~np.isfinite(samples)] = np.nan
+        return out.astype(samples.dtype)
+
+
+__all__ = ["Monitor", "Raw", "SubSample", "TemporalAverage", "Bold", "BalloonWindkessel", "PoissonSpikes",
+           "DEFAULT_PERIOD"]

@@ -147,3 +147,15 @@ def normals(seeds, n_variables: int, n_nodes: int, first_step: int, n_steps: int
     fill = _fill32 if out.dtype == np.float32 else _fill64
     fill(noise_keys(seeds, n_variables, n_nodes), first_step, out)
     return out
+
+
+def uniform_hash(seed: int, counters: np.ndarray) -> np.ndarray:
+    """Uniform numbers in (0, 1) from ``seed`` and integer ``counters`` (numpy, counter-based: the value of a
+    counter never depends on which others are drawn with it)."""
+    key = np.uint64(_mix((int(seed) & _MASK) * _GOLD + 0x2545F4914F6CDD1D))
+    with np.errstate(over="ignore"):
+        z = key + (np.asarray(counters, dtype=np.uint64) + np.uint64(1)) * GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return ((z >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0 ** -53

@@ -554,7 +554,9 @@ class Simulator:
                            slot=H - 1, step=current, origin=current + 1, diverged=np.zeros(B, dtype=bool),
                            divergence_time=np.full(B, np.nan),
                            posts=[m.postprocessor(len(m.voi_indices(len(self.model.variables_of_interest))), N, B,
-                                                  dtype, dt) for m in self.monitors])
+                                                  dtype, dt, **({"seeds": seeds} if getattr(m, "needs_seeds", False)
+                                                                else {}))
+                                  for m in self.monitors])
             self._state = st
 
         t0 = time.perf_counter()
