@@ -303,3 +303,13 @@ class _SpikeSampler:
 
 __all__ = ["Monitor", "Raw", "SubSample", "TemporalAverage", "Bold", "BalloonWindkessel", "PoissonSpikes",
            "DEFAULT_PERIOD"]
+
+
+def __getattr__(name):
+    # the projection monitors live in their own module (sensors, lead fields); expose them here too, lazily, as TVB's
+    # ``monitors`` namespace does
+    if name in ("EEG", "MEG", "iEEG", "SEEG", "Projection"):
+        from . import projections
+
+        return getattr(projections, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

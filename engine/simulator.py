@@ -657,9 +657,9 @@ class Simulator:
 
     def _check_memory(self, history_bytes: int, n_steps: int, B: int, itemsize: int) -> None:
         """Refuse, before allocating, a run whose buffers cannot fit in this machine's memory."""
-        N = self.connectivity.number_of_regions
         n_voi = len(self.model.variables_of_interest)
-        out_bytes = sum(n_steps // mon.istep(self.integrator.dt) + 1 for mon in self.monitors) * n_voi * N * B * itemsize
+        out_bytes = sum((n_steps // mon.istep(self.integrator.dt) + 1) * len(mon.output_space(self.connectivity)[1])
+                        for mon in self.monitors) * n_voi * B * itemsize
         try:
             total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
         except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
@@ -731,7 +731,7 @@ class Simulator:
         vois = list(self.model.variables_of_interest)
         names, counts = [], {}
         for mon in self.monitors:
-            base = _snake(type(mon).__name__)
+            base = getattr(mon, "output_name", None) or _snake(type(mon).__name__)
             counts[base] = counts.get(base, 0) + 1
             names.append(base if counts[base] == 1 else f"{base}_{counts[base] - 1}")
         arrays = {}
@@ -748,6 +748,8 @@ class Simulator:
         data_vars = {}
         coords = {"region": ("region", labels)}
         for name, (data, t, voi_names, space, space_labels) in arrays.items():
+            if space in coords and list(coords[space][1]) != list(space_labels):
+                space = f"{space}_{name}"          # two sensor sets: one dimension each
             coords[space] = (space, space_labels)
             tdim = "time" if single_time else f"time_{name}"
             vdim = "variable" if shared_var else f"variable_{name}"
