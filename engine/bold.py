@@ -129,17 +129,24 @@ class HRFConvolution:
 
     def feed(self, samples: np.ndarray, steps: np.ndarray) -> np.ndarray:
         n_stock = self.stock.shape[0]
-        out = []
-        for sample, step in zip(samples, steps):
-            n = int(step) // self.interim_istep
-            self.stock[(n % n_stock) - 1] = sample
-            if step % self.istep == 0:
-                hrf = np.roll(self.reversed_hrf, (n % n_stock) - 1)
-                bold = np.tensordot(hrf, self.stock, axes=(0, 0))
-                out.append((bold - 1.0) * self.k1_v0 if self.volterra else bold)
-        if not out:
-            return np.empty((0,) + self.stock.shape[1:], dtype=self.dtype)
-        return np.array(out, dtype=self.dtype)
+        steps = np.asarray(steps, dtype=np.int64)
+        counts = steps // self.interim_istep
+        slots = (counts % n_stock) - 1
+        emit = np.nonzero(steps % self.istep == 0)[0]
+        out = np.empty((len(emit),) + self.stock.shape[1:], dtype=self.dtype)
+        start = 0
+        # write the ring up to each BOLD sample at once; only the newest n_stock samples can survive, and keeping
+        # just those makes every slot written once
+        for k, e in enumerate(emit):
+            lo = max(start, e + 1 - n_stock)
+            self.stock[slots[lo:e + 1]] = samples[lo:e + 1]
+            start = e + 1
+            hrf = np.roll(self.reversed_hrf, int(slots[e]))
+            bold = np.tensordot(hrf, self.stock, axes=(0, 0))
+            out[k] = (bold - 1.0) * self.k1_v0 if self.volterra else bold
+        lo = max(start, len(steps) - n_stock)
+        self.stock[slots[lo:]] = samples[lo:]
+        return out
 
 
 # ------------------------------------------------------------------------------------------------ balloon
@@ -153,29 +160,33 @@ def balloon_windkessel(z, state, dt, kappa, gamma, tau, alpha, rho, v0, k1, k2, 
     n, m = z.shape
     inv_alpha = 1.0 / alpha
     log_one_minus_rho = np.log(1.0 - rho)
+    zf = z.ravel()
+    st = state.ravel()
+    of = out.ravel()
     written = 0
+    U = np.uint64                   # unsigned indices: no negative-index checks, so the node loop vectorizes
     for k in range(n):
         for j in range(m):
-            s = state[0, j]
-            f = state[1, j]
-            v = state[2, j]
-            q = state[3, j]
-            s_new = s + dt * (z[k, j] - kappa * s - gamma * (f - 1.0))
+            s = st[U(j)]
+            f = st[U(m + j)]
+            v = st[U(2 * m + j)]
+            q = st[U(3 * m + j)]
+            s_new = s + dt * (zf[U(k * m + j)] - kappa * s - gamma * (f - 1.0))
             # (1 - rho)^(1/f) and v^(1/alpha) through exp/log, which vectorize
             extraction = 1.0 - exp64(log_one_minus_rho / f)
             v_pow = exp64(inv_alpha * log64(v))
             q_new = q + dt / tau * (f / rho * extraction - q * v_pow / v)
             v_new = v + dt / tau * (f - v_pow)
             f_new = f + dt * s_new
-            state[0, j] = s_new
-            state[1, j] = f_new if f_new > 1e-12 else 1e-12
-            state[2, j] = v_new
-            state[3, j] = q_new
+            st[U(j)] = s_new
+            st[U(m + j)] = f_new if f_new > 1e-12 else 1e-12
+            st[U(2 * m + j)] = v_new
+            st[U(3 * m + j)] = q_new
         if emit[k]:
             for j in range(m):
-                v = state[2, j]
-                q = state[3, j]
-                out[written, j] = v0 * (k1 * (1.0 - q) + k2 * (1.0 - q / v) + k3 * (1.0 - v))
+                v = st[U(2 * m + j)]
+                q = st[U(3 * m + j)]
+                of[U(written * m + j)] = v0 * (k1 * (1.0 - q) + k2 * (1.0 - q / v) + k3 * (1.0 - v))
             written += 1
     return written
 
