@@ -32,7 +32,7 @@ from . import fastmath
 from .expressions import ScalarFunction
 
 #: Bump when the generated code's structure changes (part of every kernel's cache key).
-CODEGEN_VERSION = "2"
+CODEGEN_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -172,11 +172,16 @@ def generate(spec: KernelSpec) -> str:
             e(0, fn.body)
             e(0, "")
 
-    mon_args = ", ".join(f"out{m}" for m in range(len(spec.monitors)))
+    # one accumulator array per (temporal-average monitor, variable): several read-modify-writes into one array
+    # at runtime offsets defeat LLVM's dependence analysis and keep the whole model loop scalar (3x slower)
+    n_acc = sum(len(m.voi) for m in spec.monitors if m.kind == "temporal_average")
+    # for the same reason the state is one array per state variable and the current coupling values one per channel
+    mon_args = ", ".join([f"out{m}" for m in range(len(spec.monitors))] + [f"acc{a}" for a in range(n_acc)]
+                         + [f"X{s}" for s in range(S)] + [f"vb{c}" for c in range(C)])
     e(0, "@kernel_jit")
-    e(0, "def run(n_steps, step0, slot0, H, X, hist, vb, cb, cbt, zb, zh, keys, lptr, loff, lhd, leo, lw, sptr, soff, shd, sw, "
+    e(0, "def run(n_steps, step0, slot0, H, hist, cb, cbt, zb, zh, keys, lptr, loff, lhd, leo, lw, sptr, soff, shd, sw, "
          "wself, wsum, keep, stim_t, stim_w, ptv, n_chunk,"
-         f" ps, pl, pr, pf, acc, istep, count{', ' if mon_args else ''}{mon_args}):")
+         f" ps, pl, pr, pf, istep, count{', ' if mon_args else ''}{mon_args}):")
     e(1, "N = wself.shape[0]")
     e(1, f"NB = N * {B}")
     e(1, f"RB = (H + {K}) * {B}")
@@ -232,8 +237,8 @@ def generate(spec: KernelSpec) -> str:
     e(3, "if q == H:")
     e(4, "q = 0")
     e(3, f"kC = k * {C} * NB")
-    e(3, f"vk = k * {C} * NB")
-    e(3, f"vk1 = vk + {C} * NB")
+    e(3, "vk = k * NB")
+    e(3, "vk1 = vk + NB")
     e(3, f"qB = q * {B}")
     e(3, f"dup = q < {K}")
     e(3, "if has_short:")
@@ -301,7 +306,7 @@ def generate(spec: KernelSpec) -> str:
     if spec.stimulus_vars:
         e(5, f"sti = stim_t[U(sidx * {B} + l)] * stim_w[U(m)]")
     for s in range(S):
-        e(5, f"x{s} = X[U({s} * NB + m)]")
+        e(5, f"x{s} = X{s}[U(m)]")
     # coupling outputs
     for o in range(n_out):
         cv = spec.cvar[o * spec.coupling_arity:(o + 1) * spec.coupling_arity]
@@ -309,7 +314,7 @@ def generate(spec: KernelSpec) -> str:
         for a in spec.coupling_post.args:
             if a == "gx" or a.startswith("gx_"):
                 ch = o * spec.coupling_channels + (int(a[3:]) if a != "gx" else 0)
-                total = f"(cbt[U(kC + {ch} * NB + m)] + wsi * vb[U(vk + {ch} * NB + m)])"
+                total = f"(cbt[U(kC + {ch} * NB + m)] + wsi * vb{ch}[U(vk + m)])"
                 args.append(f"keep[U(m)] * {total}" if spec.node_scaling else total)
             elif a == "x_i":
                 args.append(f"x{cv[0]}")
@@ -380,7 +385,7 @@ def generate(spec: KernelSpec) -> str:
     else:
         raise ValueError(f"unknown scheme {spec.scheme!r}")
     for s in range(S):
-        e(5, f"X[U({s} * NB + m)] = y{s}")
+        e(5, f"X{s}[U(m)] = y{s}")
     # delay buffer: the new values of the coupling variables (through pre), rows q and q + H
     for o in range(n_out):
         cv = spec.cvar[o * spec.coupling_arity:(o + 1) * spec.coupling_arity]
@@ -404,7 +409,7 @@ def generate(spec: KernelSpec) -> str:
             vals = [f"hk{o}_{h}" for h in range(len(vals))]
         for h, val in enumerate(vals):
             ch = o * spec.coupling_channels + h
-            e(5, f"vb[U(vk1 + {ch} * NB + m)] = {val}")
+            e(5, f"vb{ch}[U(vk1 + m)] = {val}")
             if inline_flush:
                 e(5, f"hw = {ch} * CH + i * RB + qB + l")
                 e(5, f"hist[U(hw)] = {val}")
@@ -414,22 +419,22 @@ def generate(spec: KernelSpec) -> str:
     names = {sv: f"y{s}" for s, sv in enumerate(svs)}
     for m in ta_monitors:
         for j, v in enumerate(spec.monitors[m].voi):
-            e(5, f"acc[U(({acc_offsets[m] + j}) * NB + m)] += {_voi_code(spec.voi_exprs[v], names)}")
+            e(5, f"acc{acc_offsets[m] + j}[U(m)] += {_voi_code(spec.voi_exprs[v], names)}")
     if not inline_flush:
         # narrow batches: the node loop is the vector loop, so the strided ring writes go in their own loop,
         # every step if short edges read this block's values, else once per block (one cache line per node)
         e(3, "if has_short:")
-        e(4, f"for c in range({C}):")
-        e(5, "for i in range(N):")
-        e(6, "hw = c * CH + i * RB + qB")
-        e(6, f"src = vk1 + (c * N + i) * {B}")
-        e(6, f"for l in range({B}):")
-        e(7, "hist[U(hw + l)] = vb[U(src + l)]")
-        e(6, "if dup:")
-        e(7, f"for l in range({B}):")
-        e(8, "hist[U(hw + HB + l)] = vb[U(src + l)]")
+        for c in range(C):
+            e(4, "for i in range(N):")
+            e(5, f"hw = {c} * CH + i * RB + qB")
+            e(5, f"src = vk1 + i * {B}")
+            e(5, f"for l in range({B}):")
+            e(6, f"hist[U(hw + l)] = vb{c}[U(src + l)]")
+            e(5, "if dup:")
+            e(6, f"for l in range({B}):")
+            e(7, f"hist[U(hw + HB + l)] = vb{c}[U(src + l)]")
     # ---- monitor samples
-    xnames = {sv: f"X[U({s} * NB + mm)]" for s, sv in enumerate(svs)}
+    xnames = {sv: f"X{s}[U(mm)]" for s, sv in enumerate(svs)}
     for m, mon in enumerate(spec.monitors):
         V = len(mon.voi)
         e(3, f"if step % istep[U({m})] == 0:")
@@ -439,8 +444,8 @@ def generate(spec: KernelSpec) -> str:
             for j in range(V):
                 a = acc_offsets[m] + j
                 e(4, "for mm in range(NB):")
-                e(5, f"out{m}[U(base + {j} * NB + mm)] = acc[U({a} * NB + mm)] * inv")
-                e(5, f"acc[U({a} * NB + mm)] = _T(0.0)")
+                e(5, f"out{m}[U(base + {j} * NB + mm)] = acc{a}[U(mm)] * inv")
+                e(5, f"acc{a}[U(mm)] = _T(0.0)")
         else:
             for j, v in enumerate(mon.voi):
                 e(4, "for mm in range(NB):")
@@ -450,20 +455,21 @@ def generate(spec: KernelSpec) -> str:
     e(3, "step += 1")
     if not inline_flush:
         e(2, "if not has_short:")
-        e(3, f"for c in range({C}):")
-        e(4, "for i in range(N):")
-        e(5, "hw = c * CH + i * RB")
-        e(5, "for k in range(kb):")
-        e(6, "r = p0 + 1 + k")
-        e(6, "r = r - H if r >= H else r")
-        e(6, f"src = ((k + 1) * {C} + c) * NB + i * {B}")
-        e(6, f"for l in range({B}):")
-        e(7, f"hist[U(hw + r * {B} + l)] = vb[U(src + l)]")
-        e(6, f"if r < {K}:")
-        e(7, f"for l in range({B}):")
-        e(8, f"hist[U(hw + HB + r * {B} + l)] = vb[U(src + l)]")
-    e(2, f"for x in range({C} * NB):")
-    e(3, f"vb[U(x)] = vb[U(kb * {C} * NB + x)]")
+        for c in range(C):
+            e(3, "for i in range(N):")
+            e(4, f"hw = {c} * CH + i * RB")
+            e(4, "for k in range(kb):")
+            e(5, "r = p0 + 1 + k")
+            e(5, "r = r - H if r >= H else r")
+            e(5, f"src = (k + 1) * NB + i * {B}")
+            e(5, f"for l in range({B}):")
+            e(6, f"hist[U(hw + r * {B} + l)] = vb{c}[U(src + l)]")
+            e(5, f"if r < {K}:")
+            e(6, f"for l in range({B}):")
+            e(7, f"hist[U(hw + HB + r * {B} + l)] = vb{c}[U(src + l)]")
+    for c in range(C):
+        e(2, "for x in range(NB):")
+        e(3, f"vb{c}[U(x)] = vb{c}[U(kb * NB + x)]")
     e(2, "done += kb")
     e(1, "return p")
 

@@ -55,7 +55,7 @@ class _RunState:
     X: np.ndarray
     hist: np.ndarray
     current: np.ndarray
-    acc: np.ndarray
+    acc: list                          # one accumulator per (temporal-average monitor, variable)
     slot: int
     step: int                          # last completed step (TVB's current_step)
     origin: int                        # first step of the simulation: stimuli and time_varying count from it
@@ -549,8 +549,8 @@ class Simulator:
             ring = np.moveaxis(chans, 1, 2)                      # (C, N, H, B)
             hist[:, :, :H] = ring
             hist[:, :, H:] = ring[:, :, np.arange(K) % H]
-            st = _RunState(key=key, X=np.ascontiguousarray(states[-1], dtype=dtype).reshape(-1),
-                           hist=hist.reshape(-1), current=np.ascontiguousarray(chans[:, -1], dtype=dtype).reshape(-1), acc=np.zeros(max(n_acc, 1) * N * B, dtype=dtype),
+            st = _RunState(key=key, X=np.ascontiguousarray(states[-1], dtype=dtype).reshape(S, N * B),
+                           hist=hist.reshape(-1), current=np.ascontiguousarray(chans[:, -1], dtype=dtype).reshape(-1), acc=[np.zeros(N * B, dtype=dtype) for _ in range(n_acc)],
                            slot=H - 1, step=current, origin=current + 1, diverged=np.zeros(B, dtype=bool),
                            divergence_time=np.full(B, np.nan),
                            posts=[m.postprocessor(len(m.voi_indices(len(self.model.variables_of_interest))), N, B,
@@ -561,7 +561,9 @@ class Simulator:
 
         t0 = time.perf_counter()
         kernel = load_kernel(codegen.generate(spec))
-        sizes = {"X": S * N * B, "hist": C * N * (H + K) * B, "current": C * N * B, "acc": max(n_acc, 1) * N * B}
+        sizes = {"X": S * N * B, "hist": C * N * (H + K) * B, "current": C * N * B}
+        if len(st.acc) != n_acc or any(a.size != N * B for a in st.acc):
+            raise RuntimeError("internal error: monitor accumulators do not match the monitors; call sim.reset()")
         for name, size in sizes.items():
             if getattr(st, name).size != size:      # the kernel does not bounds-check: never hand it a stale layout
                 raise RuntimeError(f"internal error: {name} buffer has {getattr(st, name).size} values, expected "
@@ -569,7 +571,7 @@ class Simulator:
         keys = noise_keys(seeds, S, N).reshape(-1) if spec.stochastic else np.zeros(1, dtype=np.uint64)
         half = (N + 1) // 2
         cb = np.zeros(C * N * K * B, dtype=dtype)
-        vb = np.zeros((K + 1) * C * N * B, dtype=dtype)
+        vb = np.zeros((C, K + 1, N * B), dtype=dtype)        # per channel: the current values, then each step's
         cbt = np.zeros(K * C * N * B, dtype=dtype)
         zb = np.zeros(S * 2 * half * B if spec.stochastic else 1, dtype=dtype)
         zh = np.zeros(S * 2 * half * B if spec.stochastic and self.dtype == "float32" else 1, dtype=np.uint32)
@@ -632,11 +634,12 @@ class Simulator:
             count = np.zeros(len(mons), dtype=np.int64)
             views = [o[w * v * M * B:] if buf is None else buf
                      for o, w, v, M, buf in zip(outs, written, n_voi, n_space, scratch)]
-            vb[:st.current.size] = st.current
-            st.slot = int(kernel(n, st.step + 1, st.slot, H, st.X, st.hist, vb, cb, cbt, zb, zh, keys,
+            vb[:, 0] = st.current.reshape(C, N * B)
+            st.slot = int(kernel(n, st.step + 1, st.slot, H, st.hist, cb, cbt, zb, zh, keys,
                                  edges.lptr, edges.loff, edges.lhd, leo, lw, edges.sptr, edges.soff, edges.shd, sw, wself,
-                                 wsum, keep_arr, stim_t, stim_w, ptv, chunk, ps, pl, pr, pf, st.acc, isteps, count, *views))
-            st.current[:] = vb[:st.current.size]
+                                 wsum, keep_arr, stim_t, stim_w, ptv, chunk, ps, pl, pr, pf, isteps, count, *views,
+                                 *st.acc, *st.X, *vb.reshape(C, -1)))
+            st.current[:] = vb[:, 0].reshape(-1)
             for m, post in enumerate(st.posts):
                 c = int(count[m])
                 if post is None:
