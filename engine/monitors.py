@@ -94,6 +94,16 @@ class Monitor(Component):
         """Steps between the kernel's recordings for this monitor."""
         return self.istep(dt)
 
+    def _istep_multiple_of_kernel(self, dt: float, what: str) -> int:
+        """``istep(dt)``, refused unless it is a whole number of the kernel's recordings (``what`` names them)."""
+        n = Monitor.istep(self, dt)
+        k = self.kernel_istep(dt)
+        if n % k:
+            raise ValueError(f"{type(self).__name__}.period = {self.period} ms is {n} steps of dt = {dt} ms, not a "
+                             f"multiple of {what} ({k} steps); choose a period that is a multiple of {k * dt:g} ms, "
+                             f"e.g. {max(1, round(n / k)) * k * dt:g}")
+        return n
+
     def kernel_steps(self, first_step: int, n_steps: int, dt: float) -> np.ndarray:
         """Steps at which the kernel records for this monitor."""
         k = self.kernel_istep(dt)
@@ -173,13 +183,7 @@ class Bold(Monitor):
         return max(1, int(round(1.0 / STOCK_SAMPLE_RATE / dt)))
 
     def istep(self, dt: float) -> int:
-        n = super().istep(dt)
-        k = self.kernel_istep(dt)
-        if n % k:
-            raise ValueError(f"Bold.period = {self.period} ms is {n} steps of dt = {dt} ms, not a multiple of the "
-                             f"{k}-step (4 ms) averages it convolves; choose a period that is a multiple of "
-                             f"{k * dt:g} ms, e.g. {round(self.period / (k * dt)) * k * dt:g}")
-        return n
+        return self._istep_multiple_of_kernel(dt, "the 4 ms averages it convolves")
 
     def postprocessor(self, n_voi, n_nodes, lanes, dtype, dt):
         from .bold import HRFConvolution
@@ -231,13 +235,7 @@ class BalloonWindkessel(Monitor):
         return max(1, int(round(self.integration_period / dt)))
 
     def istep(self, dt: float) -> int:
-        n = super().istep(dt)
-        k = self.kernel_istep(dt)
-        if n % k:
-            raise ValueError(f"BalloonWindkessel.period = {self.period} ms is {n} steps of dt = {dt} ms, not a "
-                             f"multiple of integration_period ({k} steps); choose a period that is a multiple of "
-                             f"{k * dt:g} ms")
-        return n
+        return self._istep_multiple_of_kernel(dt, "integration_period")
 
     def postprocessor(self, n_voi, n_nodes, lanes, dtype, dt):
         from .bold import BalloonIntegrator
