@@ -1,5 +1,7 @@
 """The ``brainsweep`` command.
 
+``brainsweep sweep spec.yaml -o results.zarr`` runs a parameter sweep on an embedded Dask LocalCluster (or an
+existing cluster with ``--scheduler``), streaming results into a Zarr store that can be resumed.
 ``brainsweep simulate`` runs one simulation (or one batch) from command-line options; with no options it
 runs TVB's basic resting-state script (Generic2dOscillator on TVB's 76-region connectome, Linear coupling
 0.042, Heun dt = 2**-4 ms, TemporalAverage 2 ms, 10 s) and prints what it did and how fast.
@@ -117,6 +119,42 @@ def simulate(args) -> int:
     return 0
 
 
+def sweep(args) -> int:
+    from brainsweep import storage
+    from brainsweep.explore import SpecError, SweepReport
+    from brainsweep.explore import sweep as run_sweep
+
+    report = SweepReport(store=args.output)
+    say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        ds = run_sweep(args.spec, args.output, scheduler=args.scheduler, scheduler_file=args.scheduler_file,
+                       n_workers=args.workers, overwrite=args.overwrite, quiet=args.quiet, report=report,
+                       announce=say)
+    except (SpecError, storage.StoreMismatchError, storage.StoreNotWritableError) as exc:
+        print(f"brainsweep: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\nbrainsweep: interrupted; {args.output} keeps every block already written. Run the same command "
+              "again to compute only the missing points.", file=sys.stderr)
+        return 130
+    print(f"sweep        {report.points} points in {report.blocks} blocks ({report.skipped_blocks} already done), "
+          f"{report.wall_s:.1f} s wall, {report.workers} worker(s)")
+    print(f"status       {report.ok} ok, {report.diverged} diverged, {report.failed} failed")
+    print(f"stored       {args.output}  (xarray.open_zarr)")
+    if "fc_fit" in ds:
+        fit = ds["fc_fit"].load()
+        mean = fit.mean("repeat") if "repeat" in fit.dims else fit
+        if mean.ndim and bool(mean.notnull().any()):
+            flat = mean.stack(point=mean.dims)
+            best = flat.isel(point=int(flat.argmax("point", skipna=True)))
+            where = ", ".join(f"{d} = {best[d].item():.4g}" if isinstance(best[d].item(), float)
+                              else f"{d} = {best[d].item()}" for d in mean.dims)
+            print(f"best FC fit  r = {float(best):.3f} at {where}")
+        else:
+            print("best FC fit  none (no point finished)")
+    return 0
+
+
 def info(args) -> int:
     import numba
 
@@ -159,6 +197,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", default=None, help="write the results as NetCDF")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=simulate)
+    w = sub.add_parser("sweep", help="run a parameter sweep into a Zarr store (resumable)")
+    w.add_argument("spec", help="sweep spec, YAML or TOML")
+    w.add_argument("-o", "--output", required=True, help="Zarr store (a directory) for the results")
+    w.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (tcp://host:8786)")
+    w.add_argument("--scheduler-file", default=None, help="Dask scheduler file of an existing cluster")
+    w.add_argument("--workers", type=int, default=None, help="workers of the embedded LocalCluster (default: cores)")
+    w.add_argument("--overwrite", action="store_true", help="replace a store made from another spec")
+    w.add_argument("--quiet", action="store_true", help="no progress bar (batch jobs)")
+    w.set_defaults(func=sweep)
     i = sub.add_parser("info", help="versions, models, kernel cache")
     i.set_defaults(func=info)
     return p

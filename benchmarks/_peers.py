@@ -180,7 +180,8 @@ def neurolib_worker(argv: list[str]) -> None:
     duration in one ``model.run()`` (neurolib records every step of every output variable)."""
     import argparse
     ap = argparse.ArgumentParser(prog="_peers.py neurolib")
-    ap.add_argument("--model", choices=("hopf", "wc"), required=True)
+    ap.add_argument("--model", choices=("hopf", "wc", "ww"), required=True)
+    ap.add_argument("--bold", action="store_true", help="also simulate neurolib's BOLD (run(bold=True))")
     ap.add_argument("--cmat", required=True)
     ap.add_argument("--dmat", required=True)
     ap.add_argument("--duration", type=float, default=10_000.0)
@@ -198,6 +199,8 @@ def neurolib_worker(argv: list[str]) -> None:
     import neurolib  # noqa: F401
     if a.model == "hopf":
         from neurolib.models.hopf import HopfModel as Model
+    elif a.model == "ww":
+        from neurolib.models.ww import WWModel as Model
     else:
         from neurolib.models.wc import WCModel as Model
     t_import = time.perf_counter() - t0
@@ -221,17 +224,17 @@ def neurolib_worker(argv: list[str]) -> None:
     model.params["seed"] = 0
     model.params["duration"] = a.warmup
     t0 = time.perf_counter()
-    model.run()
+    model.run(bold=a.bold)
     res["first_run_s"] = time.perf_counter() - t0
     res["rss_before_mib"] = rss_mib()
     model.params["duration"] = a.duration
     walls = []
     for _ in range(a.reps):
         t0 = time.perf_counter()
-        model.run()
+        model.run(bold=a.bold)
         walls.append(time.perf_counter() - t0)
     out = model.outputs
-    names = [k for k in out.keys() if k != "t"]
+    names = [k for k in out.keys() if k != "t" and not isinstance(out[k], dict)]
     arrs = [np.asarray(out[k]) for k in names]
     res.update(walls=walls, wall_s=min(walls), duration_ms=a.duration, dt=a.dt,
                n_steps=int(round(a.duration / a.dt)), outputs={k: list(v.shape) for k, v in zip(names, arrs)},

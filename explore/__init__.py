@@ -1,1 +1,12 @@
-"""Placeholder package: see the issues for what lands here."""
+"""Parameter exploration: sweeps over grids of parameters, scheduled on Dask, stored in Zarr.
+
+``sweep(spec, store)`` runs a spec (YAML/TOML file, dict or :class:`SweepSpec`) on an embedded LocalCluster (or
+any Dask cluster) and returns the labelled results; ``brainsweep sweep spec.yaml -o results.zarr`` does the same
+from the command line. The engine does the simulating; this package knows Dask, not numba.
+"""
+from .plan import SweepPlan, point_seed
+from .schedule import SweepReport, connect, sweep
+from .spec import SpecError, SweepSpec, load_spec, parse_spec
+
+__all__ = ["sweep", "connect", "SweepReport", "SweepSpec", "SweepPlan", "SpecError", "load_spec", "parse_spec",
+           "point_seed"]

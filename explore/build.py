@@ -1,0 +1,89 @@
+"""Turn a validated spec (and one sweep point's connectome values) into engine objects."""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from brainsweep.engine import Connectivity, Simulator
+from brainsweep.engine import coupling as couplings
+from brainsweep.engine import datasets, equations, integrators, models, monitors, noise, stimuli
+
+from .spec import SweepSpec
+
+
+@functools.lru_cache(maxsize=8)
+def _base_connectivity(source: tuple) -> Connectivity:
+    kind, value = source
+    if kind == "dataset":
+        return datasets.bundled_hcp80().connectivity()
+    if kind == "tvb_data":
+        return Connectivity.from_tvb_data(int(value))
+    return Connectivity.from_file(value)
+
+
+def base_connectivity(spec: SweepSpec) -> Connectivity:
+    """The spec's connectome as loaded (before normalisation and edits): what is sent to the workers."""
+    c = spec.connectivity
+    kind = next(k for k in ("dataset", "tvb_data", "file") if k in c)
+    return _base_connectivity((kind, c[kind]))
+
+
+def build_connectivity(spec: SweepSpec, values: dict | None = None, base: Connectivity | None = None) -> Connectivity:
+    """The spec's connectome (from ``base`` if given) with the connectome-level axis ``values`` of one point."""
+    c = spec.connectivity
+    conn = base_connectivity(spec) if base is None else base
+    if c.get("normalization", "none") != "none":
+        conn = conn.normalized(c["normalization"])
+    values = values or {}
+    speed = values.get("connectivity.conduction_speed", c.get("conduction_speed"))
+    if speed is not None:
+        conn = conn.with_speed(float(speed))
+    if "connectivity.long_range_scale" in values:
+        conn = conn.scaled_long_range(float(c["long_range_length"]), float(values["connectivity.long_range_scale"]))
+    if "connectivity.interhemispheric_scale" in values:
+        conn = conn.scaled_interhemispheric(float(values["connectivity.interhemispheric_scale"]))
+    return conn
+
+
+def build_simulator(spec: SweepSpec, connectivity: Connectivity) -> Simulator:
+    """A Simulator with the spec's fixed settings (swept values come as a batch)."""
+    m = spec.model
+    model = getattr(models, m["name"])(**m["parameters"])
+    if "variables_of_interest" in m:
+        model.variables_of_interest = tuple(m["variables_of_interest"])
+    if "cvar" in m:
+        model.cvar = tuple(m["cvar"])
+    cpl = getattr(couplings, spec.coupling["name"])(**spec.coupling["parameters"])
+    i = spec.integrator
+    icls = getattr(integrators, i["name"])
+    if issubclass(icls, integrators.IntegratorStochastic):
+        ncls = getattr(noise, i["noise"].get("name", "Additive"))
+        integ = icls(dt=i["dt"], noise=ncls(nsig=i["noise"]["nsig"], **i["noise"].get("parameters", {})))
+    else:
+        integ = icls(dt=i["dt"])
+    mons = [getattr(monitors, mon["name"])(**{k: v for k, v in mon.items() if k != "name"}) for mon in spec.monitors]
+    ic = None
+    if "initial_state" in m:
+        ic = np.array([[m["initial_state"].get(sv, np.mean(model.state_variable_range[sv]))] * connectivity.number_of_regions
+                       for sv in model.state_variables])
+    stim = None
+    if spec.stimulus is not None:
+        t = spec.stimulus["temporal"]
+        temporal = getattr(equations, t["name"])(**t["parameters"])
+        weight = np.zeros(connectivity.number_of_regions)
+        weight[connectivity.region_indices(spec.stimulus["regions"])] = float(spec.stimulus.get("weight", 1.0))
+        stim = stimuli.StimuliRegion(temporal=temporal, weight=weight)
+    return Simulator(connectivity, model, cpl, integ, mons, initial_conditions=ic, dtype=spec.dtype, stimulus=stim)
+
+
+def lesion_masks(connectivity: Connectivity, lesions) -> np.ndarray:
+    """``(B, N)`` masks (1 = lesioned) from one tuple of region labels/indices per member."""
+    masks = np.zeros((len(lesions), connectivity.number_of_regions))
+    for b, regions in enumerate(lesions):
+        if regions:
+            masks[b, connectivity.region_indices(list(regions))] = 1.0
+    return masks
+
+
+__all__ = ["base_connectivity", "build_connectivity", "build_simulator", "lesion_masks"]

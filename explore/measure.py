@@ -1,0 +1,147 @@
+"""Features of a simulated batch, computed on the worker so that only small arrays travel and get stored.
+
+``output_specs`` describes, before anything runs, every stored feature (name, extra dimensions and their
+coordinates); ``compute`` evaluates them on a batch's :class:`xarray.Dataset`.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from brainsweep.engine import datasets, features
+
+from .spec import SweepSpec
+
+
+@dataclass(frozen=True)
+class Output:
+    """One stored feature: its name, extra dimensions (after the grid's) and their coordinates."""
+
+    name: str
+    dims: tuple[str, ...]
+    coords: tuple[tuple[str, tuple], ...]
+    units: str = ""
+    long_name: str = ""
+
+
+@functools.lru_cache(maxsize=4)
+def empirical_fc(source: str) -> xr.DataArray:
+    if source == "hcp80":
+        return datasets.bundled_hcp80().fc_dataarray()
+    return xr.DataArray(datasets.load_matrices(fc=source).fc, dims=("region", "region_to"))
+
+
+@functools.lru_cache(maxsize=4)
+def empirical_fcd_values(source: str) -> np.ndarray:
+    if source == "hcp80":
+        return np.asarray(datasets.bundled_hcp80().fcd_values).ravel()
+    raise ValueError(f"no empirical FCD distribution for {source!r}; fcd_ks needs empirical: hcp80")
+
+
+def _monitor_space(sim, name: str):
+    """(variable labels, space dim, space labels) of the monitor whose output is called ``name``."""
+    from brainsweep.engine.simulator import _snake
+
+    vois = list(sim.model.variables_of_interest)
+    for mon in sim.monitors:
+        if (getattr(mon, "output_name", None) or _snake(type(mon).__name__)) == name:
+            space, labels = mon.output_space(sim.connectivity)
+            return [vois[k] for k in mon.voi_indices(len(vois))], space, [str(x) for x in labels]
+    raise KeyError(name)
+
+
+def output_specs(spec: SweepSpec, sim) -> list[Output]:
+    """Every stored feature of the spec, with extra dims named so that different monitors never clash."""
+    outs, seen_dims = [], {}
+
+    def dim(name: str, labels: list, monitor: str) -> str:
+        if name in seen_dims and seen_dims[name] != labels:
+            name = f"{name}_{monitor}"
+        seen_dims[name] = labels
+        return name
+
+    for feat in spec.features:
+        kind, mon = feat["name"], feat["monitor"]
+        prefix = feat.get("as")
+        variables, space, labels = _monitor_space(sim, mon)
+
+        def named(base: str) -> str:
+            return f"{prefix}_{base}" if prefix and kind in ("extrema", "synchrony") else (prefix or base)
+
+        if kind in ("fc_fit", "fc_rmse", "fcd_ks"):
+            outs.append(Output(named(kind), (), (), long_name={"fc_fit": "FC fit (Pearson r of upper triangles)",
+                                                               "fc_rmse": "FC root mean square error",
+                                                               "fcd_ks": "FCD Kolmogorov-Smirnov distance"}[kind]))
+        elif kind == "synchrony":
+            outs.append(Output(named("synchrony"), (), (), long_name="Kuramoto order parameter, mean"))
+            outs.append(Output(named("metastability"), (), (), long_name="Kuramoto order parameter, std"))
+        elif kind == "fc":
+            d1, d2 = dim(space, labels, mon), dim(f"{space}_to", labels, mon)
+            outs.append(Output(named("fc"), (d1, d2), ((d1, tuple(labels)), (d2, tuple(labels))),
+                               long_name="functional connectivity"))
+        else:
+            dv, ds_ = dim("variable", variables, mon), dim(space, labels, mon)
+            coords = ((dv, tuple(variables)), (ds_, tuple(labels)))
+            if kind == "extrema":
+                outs.append(Output(named("min"), (dv, ds_), coords, long_name="minimum after the transient"))
+                outs.append(Output(named("max"), (dv, ds_), coords, long_name="maximum after the transient"))
+            elif kind == "dominant_frequency":
+                outs.append(Output(named(kind), (dv, ds_), coords, units="Hz", long_name="dominant frequency"))
+            else:
+                outs.append(Output(named(kind), (dv, ds_), coords, long_name=f"{kind} after the transient"))
+    return outs
+
+
+def compute(spec: SweepSpec, sim, ds: xr.Dataset, outputs: list[Output]) -> dict[str, np.ndarray]:
+    """Each output as an array ``(batch, *extra dims)``."""
+    results: dict[str, np.ndarray] = {}
+    it = iter(outputs)
+    hemispheres = sim.connectivity.hemispheres
+    for feat in spec.features:
+        kind, da = feat["name"], ds[feat["monitor"]]
+        if "batch" not in da.dims:
+            da = da.expand_dims("batch")
+        t = spec.transient
+        if kind in ("fc_fit", "fc_rmse"):
+            fc = features.functional_connectivity(da, transient=t, variable=feat.get("variable"))
+            fn = features.fc_fit if kind == "fc_fit" else features.fc_rmse
+            val = fn(fc, empirical_fc(feat["empirical"]).values,
+                     exclude_interhemispheric=bool(feat.get("exclude_interhemispheric", False)),
+                     hemispheres=hemispheres if feat.get("exclude_interhemispheric") else None)
+            results[next(it).name] = np.asarray(val, dtype=np.float64).reshape(-1)
+        elif kind == "fcd_ks":
+            fcd = features.fcd(da, window=float(feat.get("window", 21600.0)), step=float(feat.get("step", 7200.0)),
+                               transient=t, variable=feat.get("variable"), entries="full")
+            results[next(it).name] = np.asarray(features.fcd_ks(fcd, empirical_fcd_values(feat["empirical"])),
+                                                dtype=np.float64).reshape(-1)
+        elif kind == "synchrony":
+            order = features.kuramoto_order(da, transient=t, variable=feat.get("variable"))
+            results[next(it).name] = np.asarray(order["synchrony"], dtype=np.float64).reshape(-1)
+            results[next(it).name] = np.asarray(order["metastability"], dtype=np.float64).reshape(-1)
+        elif kind == "fc":
+            fc = features.functional_connectivity(da, transient=t, variable=feat.get("variable"))
+            results[next(it).name] = np.asarray(fc, dtype=np.float64)
+        else:
+            tdim = next(d for d in da.dims if d.startswith("time"))
+            kept = da.where(da[tdim] >= t, drop=True) if t > 0 else da
+            others = [d for d in kept.dims if d not in ("batch", tdim)]
+            if kind == "extrema":
+                results[next(it).name] = np.asarray(kept.min(tdim).transpose("batch", *others), dtype=np.float64)
+                results[next(it).name] = np.asarray(kept.max(tdim).transpose("batch", *others), dtype=np.float64)
+            elif kind == "mean":
+                results[next(it).name] = np.asarray(kept.mean(tdim).transpose("batch", *others), dtype=np.float64)
+            elif kind == "std":
+                results[next(it).name] = np.asarray(kept.std(tdim).transpose("batch", *others), dtype=np.float64)
+            elif kind == "dominant_frequency":
+                per_var = [np.asarray(features.dominant_frequency(kept.isel({others[0]: v}),
+                                                                  fmin=float(feat.get("fmin", 0.0)),
+                                                                  fmax=feat.get("fmax")), dtype=np.float64)
+                           for v in range(kept.sizes[others[0]])]
+                results[next(it).name] = np.stack(per_var, axis=1)
+    return results
+
+
+__all__ = ["Output", "output_specs", "compute", "empirical_fc"]

@@ -1,0 +1,197 @@
+"""Run a sweep on Dask: an embedded LocalCluster by default, or any existing cluster.
+
+One task per block of the grid (see :mod:`brainsweep.explore.plan`); tasks write their block into the store
+themselves, so only a small summary per block comes back. The base connectome is scattered to every worker
+once; each worker compiles (or loads from the on-disk cache) the block kernel once, in a warm-up task, with
+numba limited to one thread per worker process. A store interrupted half-way is resumed: only blocks not
+marked done are submitted again.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+import dask
+
+from brainsweep import storage
+
+from . import build, tasks
+from .spec import SweepSpec, load_spec
+
+
+@dataclass
+class SweepReport:
+    """What a sweep did: counts, timings (s) and where it ran."""
+
+    store: str
+    points: int = 0
+    blocks: int = 0
+    skipped_blocks: int = 0
+    ok: int = 0
+    diverged: int = 0
+    failed: int = 0
+    wall_s: float = 0.0
+    kernel_s: float = 0.0
+    task_s: float = 0.0
+    store_s: float = 0.0
+    measure_s: float = 0.0
+    busy_s: float = 0.0
+    workers: int = 0
+    dashboard: str = ""
+    summaries: list = field(default_factory=list, repr=False)
+    warm_ups: list = field(default_factory=list, repr=False)
+
+    @property
+    def scheduling_s(self) -> float:
+        """Worker time between its warm-up and its last block not spent inside a block task (s)."""
+        return max(self.busy_s - self.task_s, 0.0)
+
+
+class Progress:
+    """A one-line progress bar with ETA on stderr (silent when ``quiet``)."""
+
+    def __init__(self, total: int, quiet: bool = False, stream=None):
+        self.total, self.quiet, self.done = total, quiet, 0
+        self.stream = stream or sys.stderr
+        self.t0 = time.perf_counter()
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.quiet:
+            return
+        elapsed = time.perf_counter() - self.t0
+        eta = elapsed / self.done * (self.total - self.done) if self.done else float("nan")
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        eta_text = "--" if eta != eta else f"{int(eta // 60)}m{int(eta % 60):02d}s"
+        self.stream.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {self.done}/{self.total} points, "
+                          f"elapsed {elapsed:.0f}s, ETA {eta_text} ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if not self.quiet:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+@contextlib.contextmanager
+def connect(client=None, scheduler: str | None = None, scheduler_file: str | None = None,
+            n_workers: int | None = None, dashboard: bool = True):
+    """A Dask client: the one given, one connected to ``scheduler``/``scheduler_file``, or a LocalCluster with one
+    single-threaded worker process per core (numba limited to one thread in each)."""
+    from distributed import Client, LocalCluster
+
+    if client is not None:
+        yield client
+        return
+    if scheduler or scheduler_file:
+        with Client(scheduler, scheduler_file=scheduler_file, timeout="20s") as c:
+            yield c
+        return
+    n = n_workers or os.cpu_count() or 1
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": "1",
+                          "distributed.worker.daemon": False}):
+        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                          dashboard_address=":0" if dashboard else None, silence_logs=40) as cluster:
+            with Client(cluster) as c:
+                yield c
+
+
+def sweep(spec, store, client=None, *, scheduler: str | None = None, scheduler_file: str | None = None,
+          n_workers: int | None = None, overwrite: bool = False, quiet: bool = True, retries: int = 3,
+          report: SweepReport | None = None, announce=None):
+    """Run ``spec`` into the Zarr ``store`` and return the results as a lazy :class:`xarray.Dataset`.
+
+    Parameters
+    ----------
+    spec : SweepSpec, mapping or path
+        The sweep (YAML/TOML file, dict or parsed spec).
+    store : str or path
+        Zarr (v3) store; an interrupted store of the same spec is resumed, another spec's store is refused
+        unless ``overwrite``.
+    client : distributed.Client, optional
+        Use this client; else connect to ``scheduler`` / ``scheduler_file``, else start a LocalCluster.
+    n_workers : int, optional
+        Workers of the LocalCluster (default: one per core).
+    quiet : bool
+        No progress bar.
+    retries : int
+        Times a block is retried when its worker dies.
+    report : SweepReport, optional
+        Filled in with counts and timings.
+    announce : callable, optional
+        Called with a line of text (e.g. the dashboard address) once the cluster is up.
+    """
+    t0 = time.perf_counter()
+    spec = load_spec(spec)
+    store = os.fspath(store)
+    storage.check_writable(store)
+    base = build.base_connectivity(spec)
+    prep = tasks.prepare(spec, base)
+    storage.create_store(store, prep.layout, overwrite=overwrite)
+    blocks = prep.plan.blocks()
+    pending = storage.pending_blocks(store, prep.layout)
+    report = report if report is not None else SweepReport(store=store)
+    report.store, report.points, report.blocks = store, prep.plan.n_points, len(blocks)
+    report.skipped_blocks = len(blocks) - len(pending)
+    spec_json = json.dumps(spec.to_dict(), sort_keys=True, default=str)
+    if pending:
+        with connect(client, scheduler, scheduler_file, n_workers, dashboard=not quiet) as c:
+            _run(c, spec_json, pending, store, base, prep, report, quiet, retries, announce)
+    storage.finalize_store(store)
+    report.wall_s = time.perf_counter() - t0
+    return storage.open_results(store)
+
+
+def _run(client, spec_json, pending, store, base, prep, report, quiet, retries, announce):
+    from distributed import as_completed
+
+    workers = list(client.scheduler_info(n_workers=-1)["workers"])
+    report.workers = len(workers)
+    report.dashboard = getattr(client, "dashboard_link", "") or ""
+    if announce:
+        announce(f"Dask: {report.workers} worker(s), dashboard {report.dashboard or '(none)'}")
+    base_future = client.scatter(base, broadcast=True)
+    # one warm-up per worker: compile or load the block kernel before the blocks arrive
+    warm = [client.submit(tasks.warm_up, spec_json, base_future, workers=[w], pure=False, allow_other_workers=False)
+            for w in workers]
+    sizes = {k: len(prep.plan.block_points(prep.plan.blocks()[k])) for k in pending}
+    progress = Progress(sum(sizes.values()), quiet=quiet)
+    futures = [client.submit(tasks.run_block, spec_json, k, store, base_future, pure=False, retries=retries,
+                             key=f"block-{prep.spec.fingerprint()}-{k}") for k in pending]
+    try:
+        for future in as_completed(futures):
+            summary = future.result()
+            report.summaries.append(summary)
+            for key in ("ok", "diverged", "failed"):
+                setattr(report, key, getattr(report, key) + summary[key])
+            report.kernel_s += summary["kernel_s"]
+            report.task_s += summary["task_s"]
+            report.store_s += summary["store_s"]
+            report.measure_s += summary["measure_s"]
+            progress.update(summary["points"])
+    except BaseException:
+        client.cancel(futures + warm)
+        raise
+    finally:
+        progress.close()
+    report.warm_ups = [f.result() for f in warm if f.status == "finished"]
+    client.cancel(warm)
+    report.busy_s = _busy_seconds(report.warm_ups, report.summaries)
+
+
+def _busy_seconds(warm_ups: list, summaries: list) -> float:
+    """Sum over workers of the time from the end of its warm-up (or first block start) to its last block's end."""
+    warm_end = {w["worker"]: w["ended"] for w in warm_ups}
+    spans: dict[str, list[float]] = {}
+    for s in summaries:
+        span = spans.setdefault(s["worker"], [s["started"], s["ended"]])
+        span[0], span[1] = min(span[0], s["started"]), max(span[1], s["ended"])
+    return sum(end - min(warm_end.get(w, start), start) for w, (start, end) in spans.items())
+
+
+__all__ = ["sweep", "connect", "SweepReport", "Progress"]
