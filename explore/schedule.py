@@ -138,7 +138,7 @@ def sweep(spec, store, client=None, *, scheduler: str | None = None, scheduler_f
     report = report if report is not None else SweepReport(store=store)
     report.store, report.points, report.blocks = store, prep.plan.n_points, len(blocks)
     report.skipped_blocks = len(blocks) - len(pending)
-    spec_json = json.dumps(spec.to_dict(), sort_keys=True, default=str)
+    spec_json = json.dumps(spec.to_dict(), default=str)
     if pending:
         with connect(client, scheduler, scheduler_file, n_workers, dashboard=not quiet) as c:
             _run(c, spec_json, pending, store, base, prep, report, quiet, retries, announce)

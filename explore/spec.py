@@ -94,7 +94,9 @@ class SweepSpec:
 
     def fingerprint(self) -> str:
         """Hash of everything that defines the results."""
-        return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:16]
+        d = self.to_dict()
+        d["axis_order"] = [a.name for a in self.axes]      # sort_keys below would hide the grid's order
+        return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------------------------- parsing

@@ -53,7 +53,7 @@ def prepare(spec: SweepSpec, base=None) -> Prepared:
                       for out in outputs)
     attrs = {
         "title": f"brainsweep sweep {spec.name}",
-        "spec": json.dumps(spec.to_dict(), sort_keys=True, default=str),
+        "spec": json.dumps(spec.to_dict(), default=str),
         "spec_fingerprint": spec.fingerprint(),
         "connectivity_fingerprint": conn.fingerprint(),
         "sweep_seed": spec.seed,

@@ -1,4 +1,5 @@
 """Sweep specs: parsing, validation with one clear line per problem, planning and seeds."""
+import json
 import textwrap
 
 import numpy as np
@@ -123,3 +124,13 @@ def test_features_that_cannot_fit_the_recorded_length_are_refused(change, messag
     raw.update(change)
     with pytest.raises(SpecError, match=message):
         parse_spec(raw)
+
+
+def test_a_spec_survives_the_json_trip_to_the_workers_with_its_axis_order():
+    raw = yaml.safe_load(open(EXAMPLES / "bifurcation_g2d.yaml"))
+    spec = parse_spec(raw)
+    again = parse_spec(json.loads(json.dumps(spec.to_dict())))
+    assert [a.name for a in again.axes] == ["model.a", "coupling.a"] == [a.name for a in spec.axes]
+    assert again.fingerprint() == spec.fingerprint()
+    swapped = dict(raw, axes=dict(reversed(list(raw["axes"].items()))))
+    assert parse_spec(swapped).fingerprint() != spec.fingerprint()

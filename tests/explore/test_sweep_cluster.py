@@ -27,7 +27,8 @@ SPEC = {
     "transient": 2000.0,
     "seed": 7,
     "repeats": 2,
-    "axes": {"coupling.a": [0.0, 0.05, 0.1, 0.15], "noise.nsig": [1.0e-5, 1.0e-4, 1.0e-3]},
+    # not in alphabetical order: the grid's dimension order must survive the trip to the workers
+    "axes": {"noise.nsig": [1.0e-5, 1.0e-4, 1.0e-3], "coupling.a": [0.0, 0.05, 0.1, 0.15]},
     "batch_size": 4,
     "dtype": "float32",
 }
@@ -121,7 +122,7 @@ def done_points(store) -> int:
 def test_reference_sweep_is_complete_and_meaningful(reference):
     assert int(reference.done.sum()) == 4 * 3 * 2
     assert (reference.status == 0).all()
-    assert reference.fc_fit.dims == ("coupling.a", "noise.nsig", "repeat")
+    assert reference.fc_fit.dims == ("noise.nsig", "coupling.a", "repeat")
     assert np.isfinite(reference.fc_fit).all()
     # repeats are independent realisations; the fit depends on the coupling
     assert np.any(reference.fc_fit.isel(repeat=0) != reference.fc_fit.isel(repeat=1))
