@@ -43,7 +43,7 @@ def free_port() -> int:
 
 def write_spec(path, **changes):
     spec = dict(SPEC, **changes)
-    path.write_text(yaml.safe_dump(spec))
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
 
 
