@@ -155,6 +155,38 @@ def sweep(args) -> int:
     return 0
 
 
+def optimize(args) -> int:
+    from brainsweep import storage
+    from brainsweep.explore import SpecError, StudyMismatchError, StudyReport
+    from brainsweep.explore import optimize as run_study
+
+    report = StudyReport(store=args.output)
+    say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        run_study(args.spec, args.output, args.trials, study_name=args.study, storage_url=args.storage,
+                  scheduler=args.scheduler, scheduler_file=args.scheduler_file, n_workers=args.workers,
+                  overwrite=args.overwrite, quiet=args.quiet, report=report, announce=say)
+    except (SpecError, StudyMismatchError, storage.StoreMismatchError, storage.StoreNotWritableError) as exc:
+        print(f"brainsweep: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\nbrainsweep: interrupted; the study and {args.output} keep every finished trial. Run the same "
+              "command again to resume it.", file=sys.stderr)
+        return 130
+    ran = report.complete + report.pruned + report.failed
+    print(f"study        {report.study_name!r} in {report.storage}: {report.previously_finished + ran} of "
+          f"{report.requested} trials finished ({ran} now, {report.previously_finished} before"
+          + (f", {report.abandoned_recovered} abandoned trial(s) asked again" if report.abandoned_recovered else "")
+          + f"), {report.wall_s:.1f} s wall, {report.workers} worker(s)")
+    print(f"trials       {report.complete} complete, {report.pruned} pruned, {report.failed} failed")
+    print(f"stored       {args.output}  (xarray.open_zarr; optuna-dashboard {report.storage})")
+    for best in report.best[:3]:
+        where = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}" for k, v in best["params"].items())
+        values = ", ".join(f"{v:.4f}" for v in best["values"])
+        print(f"best         trial {best['number']}: {values} at {where}")
+    return 0
+
+
 def info(args) -> int:
     import numba
 
@@ -206,6 +238,20 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--overwrite", action="store_true", help="replace a store made from another spec")
     w.add_argument("--quiet", action="store_true", help="no progress bar (batch jobs)")
     w.set_defaults(func=sweep)
+    o = sub.add_parser("optimize", help="run or resume an Optuna study whose trials run on Dask workers")
+    o.add_argument("spec", help="study spec (YAML or TOML) with a search section")
+    o.add_argument("--trials", type=int, required=True, help="finished trials the study should have in total")
+    o.add_argument("--study", default=None, help="study name (default: the spec's name)")
+    o.add_argument("-o", "--output", required=True, help="Zarr store for the trials")
+    o.add_argument("--storage", default=None,
+                   help="Optuna storage: a journal file path, an RDB URL (postgresql://...), or dask[:PATH] "
+                        "(held on the Dask scheduler); default: RESULTS.optuna.log next to the store")
+    o.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (tcp://host:8786)")
+    o.add_argument("--scheduler-file", default=None, help="Dask scheduler file of an existing cluster")
+    o.add_argument("--workers", type=int, default=None, help="workers of the embedded LocalCluster (default: cores)")
+    o.add_argument("--overwrite", action="store_true", help="delete the study and the store and start again")
+    o.add_argument("--quiet", action="store_true", help="no progress bar (batch jobs)")
+    o.set_defaults(func=optimize)
     i = sub.add_parser("info", help="versions, models, kernel cache")
     i.set_defaults(func=info)
     return p

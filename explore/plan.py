@@ -24,6 +24,8 @@ def _label(value) -> object:
     """A coordinate value: numbers as they are, lesions as 'none' or 'rA1+rV1'."""
     if isinstance(value, tuple):
         return "+".join(str(v) for v in value) if value else "none"
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()      # np.float64(0.1) and 0.1 are the same point (and seed)
     return value
 
 

@@ -54,8 +54,8 @@ class SweepReport:
 class Progress:
     """A one-line progress bar with ETA on stderr (silent when ``quiet``)."""
 
-    def __init__(self, total: int, quiet: bool = False, stream=None):
-        self.total, self.quiet, self.done = total, quiet, 0
+    def __init__(self, total: int, quiet: bool = False, stream=None, unit: str = "points"):
+        self.total, self.quiet, self.done, self.unit = total, quiet, 0, unit
         self.stream = stream or sys.stderr
         self.t0 = time.perf_counter()
 
@@ -68,7 +68,7 @@ class Progress:
         width = 30
         filled = int(width * self.done / max(self.total, 1))
         eta_text = "--" if eta != eta else f"{int(eta // 60)}m{int(eta % 60):02d}s"
-        self.stream.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {self.done}/{self.total} points, "
+        self.stream.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {self.done}/{self.total} {self.unit}, "
                           f"elapsed {elapsed:.0f}s, ETA {eta_text} ")
         self.stream.flush()
 
@@ -82,7 +82,10 @@ class Progress:
 def connect(client=None, scheduler: str | None = None, scheduler_file: str | None = None,
             n_workers: int | None = None, dashboard: bool = True):
     """A Dask client: the one given, one connected to ``scheduler``/``scheduler_file``, or a LocalCluster with one
-    single-threaded worker process per core (numba limited to one thread in each)."""
+    single-threaded worker process per core (numba limited to one thread in each).
+
+    The LocalCluster's scheduler serves its dashboard on a free loopback port (never a fixed or public one);
+    ``dashboard`` only says whether the caller will show its address."""
     from distributed import Client, LocalCluster
 
     if client is not None:
@@ -96,7 +99,7 @@ def connect(client=None, scheduler: str | None = None, scheduler_file: str | Non
     with dask.config.set({"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": "1",
                           "distributed.worker.daemon": False}):
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                          dashboard_address=":0" if dashboard else None, silence_logs=40) as cluster:
+                          dashboard_address="127.0.0.1:0", silence_logs=40) as cluster:
             with Client(cluster) as c:
                 yield c
 

@@ -6,6 +6,8 @@ resume and opens the results. Nothing else in the project knows Zarr.
 """
 from .layout import (RESERVED_VARIABLES, STATUS_DIVERGED, STATUS_FAILED, STATUS_NOT_COMPUTED, STATUS_OK,
                      VARIABLE_DTYPES, StoreLayout, VariableSpec)
+from .trials import (TRIAL_COMPLETE, TRIAL_FAILED, TRIAL_NOT_RECORDED, TRIAL_PRUNED, TrialLayout, create_trial_store,
+                     read_trials, write_trials)
 from .zarr_store import (MAX_ERROR_CHARS, StoreMismatchError, StoreNotWritableError, check_writable, create_store,
                          finalize_store, open_results, pending_blocks, write_block)
 
@@ -27,4 +29,12 @@ __all__ = [
     "write_block",
     "finalize_store",
     "open_results",
+    "TrialLayout",
+    "create_trial_store",
+    "write_trials",
+    "read_trials",
+    "TRIAL_COMPLETE",
+    "TRIAL_PRUNED",
+    "TRIAL_FAILED",
+    "TRIAL_NOT_RECORDED",
 ]

@@ -2,15 +2,14 @@
 the CLI pointed at them; workers killed, the CLI interrupted, results compared bit for bit."""
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 
 import numpy as np
 import pytest
 import xarray as xr
 import yaml
+
+from tests.helpers.cluster import Cluster, cli
 
 pytestmark = pytest.mark.cluster
 
@@ -32,60 +31,10 @@ SPEC = {
     "batch_size": 4,
     "dtype": "float32",
 }
-ENV = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def write_spec(path, **changes):
     spec = dict(SPEC, **changes)
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
-
-
-def cli(*args, **kw):
-    return subprocess.Popen([sys.executable, "-m", "brainsweep.cli", *map(str, args)], env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
-
-
-class Cluster:
-    """A `dask scheduler` and `dask worker` processes on 127.0.0.1."""
-
-    def __init__(self, n_workers: int, tmp):
-        self.port = free_port()
-        self.address = f"tcp://127.0.0.1:{self.port}"
-        self.log = open(tmp / f"cluster-{self.port}.log", "w")
-        self.scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host",
-                                           "127.0.0.1", "--port", str(self.port), "--no-dashboard"],
-                                          env=ENV, stdout=self.log, stderr=subprocess.STDOUT)
-        self.workers = [self._worker(k) for k in range(n_workers)]
-        from distributed import Client
-
-        with Client(self.address, timeout="30s") as c:
-            c.wait_for_workers(n_workers, timeout=60)
-
-    def _worker(self, k):
-        return subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", self.address, "--nthreads", "1",
-                                 "--nworkers", "1", "--no-dashboard", "--name", f"w{k}-{self.port}",
-                                 "--death-timeout", "30"],
-                                env=ENV, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def kill_worker(self, k):
-        os.killpg(os.getpgid(self.workers[k].pid), signal.SIGKILL)
-
-    def close(self):
-        for p in self.workers + [self.scheduler]:
-            try:
-                os.killpg(os.getpgid(p.pid), signal.SIGKILL) if p in self.workers else p.kill()
-            except (ProcessLookupError, PermissionError):
-                pass
-        for p in self.workers + [self.scheduler]:
-            p.wait(timeout=30)
-        self.log.close()
 
 
 @pytest.fixture

@@ -1,0 +1,474 @@
+"""Optuna studies whose trials run in engine batches across Dask workers.
+
+The client holds the study: it asks the sampler for a batch of trials, sends the batch to a worker as one task
+(one kernel call for all of them), tells the results back, and writes each finished trial into the Zarr store
+(a ``trial`` dimension). Several batches are in flight at once (two per worker), so every core works; TPE's
+constant liar (Optuna 5's default) keeps the batches asked while others run diverse.
+
+Study storage: by default an Optuna journal file next to the results (``results.zarr`` ->
+``results.optuna.log``, readable by ``optuna-dashboard``); any Optuna storage URL (``postgresql://...``,
+``sqlite:///...``) or ``dask`` / ``dask:PATH`` (storage held on the Dask scheduler, optionally journaled to
+``PATH`` on its disk). Running the same command again resumes the study up to ``trials`` trials in total.
+
+Trials whose task fails (worker killed more often than ``retries``, or an error) are told FAIL with the reason;
+trials left RUNNING by a client that was killed are found on the next start (their owner process is gone, or
+they are older than ``stale_after_s``), marked FAIL as abandoned and asked again with the same parameters.
+Abandoned trials do not count towards ``trials``.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import socket
+import time
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from brainsweep import storage
+
+from . import build, trials as trial_tasks
+from .schedule import Progress, connect
+from .search import StudySpec, load_study
+from .spec import SpecError
+
+
+class StudyMismatchError(ValueError):
+    """The named study exists in the storage but was made from another spec."""
+
+
+@dataclass
+class StudyReport:
+    """What a study run did: counts, timings (s), the best trial(s)."""
+
+    store: str
+    study_name: str = ""
+    storage: str = ""
+    requested: int = 0
+    previously_finished: int = 0
+    complete: int = 0
+    pruned: int = 0
+    failed: int = 0
+    abandoned_recovered: int = 0
+    wall_s: float = 0.0
+    kernel_s: float = 0.0
+    task_s: float = 0.0
+    sampler_s: float = 0.0
+    batches: int = 0
+    workers: int = 0
+    dashboard: str = ""
+    best: list = field(default_factory=list)
+
+
+def default_storage_path(store: str) -> Path:
+    """The journal file next to a result store: ``results.zarr`` -> ``results.optuna.log``."""
+    p = Path(store)
+    return p.with_name((p.stem if p.suffix == ".zarr" else p.name) + ".optuna.log")
+
+
+def open_storage(url: str | None, store: str):
+    """An Optuna storage from a URL / path / ``dask[:PATH]``, and a description of it."""
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+
+    def journal(path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(str(path), lock_obj=JournalFileOpenLock(str(path))))
+
+    if url is None:
+        path = default_storage_path(store)
+        return journal(path), str(path)
+    if url == "dask" or url.startswith("dask:"):
+        from optuna_integration import DaskStorage
+        inner = journal(Path(url[5:])) if url.startswith("dask:") else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return DaskStorage(storage=inner), url
+    if "://" in url:
+        return optuna.storages.RDBStorage(url), url
+    return journal(Path(url)), url
+
+
+def make_sampler(study: StudySpec):
+    import optuna
+
+    s = study.search
+    if s.sampler == "tpe":
+        return optuna.samplers.TPESampler(seed=s.seed)
+    if s.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=s.seed)
+    if s.sampler == "qmc":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.QMCSampler(seed=s.seed, scramble=True)
+    if s.sampler == "cmaes":
+        return optuna.samplers.CmaEsSampler(seed=s.seed)
+    if s.sampler == "gp":
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            raise SpecError("search.sampler: gp needs PyTorch (pip install torch); or choose tpe, cmaes, random, "
+                            "grid or qmc") from None
+        return optuna.samplers.GPSampler(seed=s.seed)
+    grid = {}
+    for p in s.params:
+        if p.kind == "categorical":
+            grid[p.name] = list(p.choices)
+        elif p.log:
+            grid[p.name] = [float(v) for v in np.geomspace(p.low, p.high, p.grid)]
+        else:
+            vals = np.linspace(p.low, p.high, p.grid)
+            grid[p.name] = [int(round(v)) for v in vals] if p.kind == "int" else [float(v) for v in vals]
+    return optuna.samplers.GridSampler(grid, seed=s.seed)
+
+
+def distributions(study: StudySpec) -> dict:
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    out = {}
+    for p in study.search.params:
+        if p.kind == "categorical":
+            out[p.name] = CategoricalDistribution(list(p.choices))
+        elif p.kind == "int":
+            out[p.name] = IntDistribution(int(p.low), int(p.high), log=p.log, step=int(p.step or 1))
+        else:
+            out[p.name] = FloatDistribution(p.low, p.high, log=p.log, step=p.step)
+    return out
+
+
+def trial_layout(study: StudySpec, prep: trial_tasks.PreparedStudy, study_name: str) -> storage.TrialLayout:
+    """The Zarr layout of the study's trials."""
+    R = study.sim.repeats
+    variables, extra = [], {"repeat": np.arange(R), "objective": np.array(study.search.objective_names)}
+    for p in study.search.params:
+        variables.append(storage.VariableSpec(p.name, attrs={"long_name": f"searched parameter {p.name}"}))
+    for out in prep.outputs:
+        for name, labels in out.coords:
+            extra[name] = np.array(labels)
+        variables.append(storage.VariableSpec(out.name, ("repeat", *out.dims),
+                                              attrs={"units": out.units, "long_name": out.long_name}))
+    variables.append(storage.VariableSpec("objective_value", ("objective",),
+                                          attrs={"long_name": "objective (mean over repeats)",
+                                                 "directions": list(study.search.directions)}))
+    if study.search.prune_at is not None:
+        variables.append(storage.VariableSpec("intermediate_value", attrs={
+            "long_name": f"objective after {study.search.prune_at:g} of the simulation (pruning)"}))
+    variables.append(storage.VariableSpec("seed", ("repeat",), dtype="int64", attrs={"long_name": "noise seeds"}))
+    attrs = {"title": f"brainsweep study {study_name}", "study_name": study_name,
+             "spec": json.dumps(study.to_dict(), default=str), "spec_fingerprint": study.fingerprint(),
+             "kind": "study", "seed_policy": "trial seed = sha256(spec seed, parameter values, repeat index)",
+             "trial_states": "0 complete, 1 pruned, 2 failed, -1 not recorded"}
+    return storage.TrialLayout(variables=tuple(variables), extra_coords=extra, attrs=attrs)
+
+
+def _owner() -> dict:
+    return {"host": socket.gethostname(), "pid": os.getpid(), "run": uuid.uuid4().hex[:12]}
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _recover_abandoned(study, stale_after_s: float, write) -> int:
+    """Trials RUNNING for a client that is gone: FAIL (abandoned) and ask their parameters again."""
+    from optuna.trial import TrialState
+
+    now = datetime.datetime.now()
+    recovered = 0
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        owner = t.user_attrs.get("brainsweep_owner") or {}
+        pid = int(owner.get("pid", -1))
+        # recovery runs before this run asks anything: a trial of this very process is from an earlier, ended call
+        gone = owner.get("host") == socket.gethostname() and (pid == os.getpid() or not _pid_alive(pid))
+        old = t.datetime_start is not None and (now - t.datetime_start).total_seconds() > stale_after_s
+        if not (gone or old):
+            continue
+        reason = "abandoned: its client stopped before the trial finished; asked again as a new trial"
+        study._storage.set_trial_user_attr(t._trial_id, "abandoned", True)
+        study._storage.set_trial_user_attr(t._trial_id, "error", reason)
+        study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+        study.enqueue_trial(t.params, user_attrs={"retry_of": t.number}, skip_if_exists=False)
+        write([t.number], [t.params], None, [storage.TRIAL_FAILED], [reason])
+        recovered += 1
+    return recovered
+
+
+def _counted(study) -> int:
+    """Finished trials that count towards the requested number (abandoned ones do not)."""
+    from optuna.trial import TrialState
+
+    return sum(1 for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED,
+                                                                     TrialState.FAIL))
+               if not t.user_attrs.get("abandoned"))
+
+
+def optimize(spec, store, trials: int, *, study_name: str | None = None, storage_url: str | None = None,
+             client=None, scheduler: str | None = None, scheduler_file: str | None = None,
+             n_workers: int | None = None, overwrite: bool = False, quiet: bool = True, retries: int = 2,
+             stale_after_s: float = 6 * 3600.0, report: StudyReport | None = None, announce=None):
+    """Run (or resume) an Optuna study of ``spec`` until it has ``trials`` finished trials.
+
+    Parameters
+    ----------
+    spec : StudySpec, mapping or path
+        The study (YAML/TOML with a ``search`` section, a dict, or a parsed spec).
+    store : str or path
+        Zarr (v3) store for the trials (``trial`` dimension).
+    trials : int
+        Finished trials (complete, pruned or failed) the study should have in total.
+    study_name : str, optional
+        Optuna study name (default: the spec's ``name``).
+    storage_url : str, optional
+        Optuna storage (see the module docstring); default a journal file next to ``store``.
+    client, scheduler, scheduler_file, n_workers
+        Where to run, as for :func:`brainsweep.explore.sweep`.
+    overwrite : bool
+        Delete an existing study of that name and the store first.
+    retries : int
+        Times a batch is retried when its worker dies.
+    stale_after_s : float
+        A RUNNING trial older than this (from a client on another host) is taken as abandoned.
+
+    Returns
+    -------
+    xarray.Dataset
+        The trials, lazily opened from ``store``.
+    """
+    import optuna
+
+    t_start = time.perf_counter()
+    if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1:
+        raise SpecError(f"trials must be a positive integer, got {trials!r}")
+    study_spec = load_study(spec)
+    store = os.fspath(store)
+    storage.check_writable(store)
+    base = build.base_connectivity(study_spec.sim)
+    prep = trial_tasks.prepare(study_spec, base)
+    name = study_name or study_spec.name
+    layout = trial_layout(study_spec, prep, name)
+    sampler = make_sampler(study_spec)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    report = report if report is not None else StudyReport(store=store)
+    report.store, report.study_name, report.requested = store, name, trials
+    study_json = json.dumps(study_spec.to_dict(), default=str)
+
+    with connect(client, scheduler, scheduler_file, n_workers, dashboard=not quiet) as c:
+        storage_obj, report.storage = open_storage(storage_url, store)
+        if overwrite:
+            try:
+                optuna.delete_study(study_name=name, storage=storage_obj)
+            except KeyError:
+                pass
+        pruner = (optuna.pruners.MedianPruner(n_startup_trials=study_spec.search.prune_warmup_trials)
+                  if study_spec.search.prune_at is not None else optuna.pruners.NopPruner())
+        study = optuna.create_study(study_name=name, storage=storage_obj, sampler=sampler, pruner=pruner,
+                                    directions=list(study_spec.search.directions), load_if_exists=True)
+        fp = study.user_attrs.get("brainsweep_fingerprint")
+        if fp is not None and fp != study_spec.fingerprint():
+            raise StudyMismatchError(f"study {name!r} in {report.storage} was made from a different spec; "
+                                     "pass --overwrite to start it again, or choose another --study name")
+        if [d.name.lower() for d in study.directions] != list(study_spec.search.directions):
+            raise StudyMismatchError(f"study {name!r} has directions {[d.name.lower() for d in study.directions]}, "
+                                     f"the spec {list(study_spec.search.directions)}")
+        study.set_user_attr("brainsweep_fingerprint", study_spec.fingerprint())
+        study.set_user_attr("brainsweep_store", os.path.abspath(store))
+        storage.create_trial_store(store, layout, overwrite=overwrite)
+
+        def write(numbers, params, result, states, errors, intermediate=None):
+            values = {p.name: np.array([float(pp.get(p.name, np.nan)) for pp in params])
+                      for p in study_spec.search.params}
+            if result is not None:
+                for out in prep.outputs:
+                    values[out.name] = np.asarray(result["features"][out.name])
+                values["objective_value"] = np.asarray(result["objective"])
+                values["seed"] = np.array(result["seeds"], dtype=np.int64)
+            if intermediate is not None and study_spec.search.prune_at is not None:
+                values["intermediate_value"] = np.asarray(intermediate, dtype=np.float64)
+            storage.write_trials(store, layout, numbers, values, states, errors)
+
+        report.abandoned_recovered = _recover_abandoned(study, stale_after_s, write)
+        report.previously_finished = _counted(study)
+        _run(c, study, study_spec, study_json, base, trials - report.previously_finished, write, report, quiet,
+             retries, announce)
+        _best(study, report)
+    report.wall_s = time.perf_counter() - t_start
+    return storage.open_results(store)
+
+
+def _best(study, report: StudyReport) -> None:
+    try:
+        report.best = [{"number": t.number, "values": list(t.values), "params": dict(t.params)}
+                       for t in study.best_trials]
+    except ValueError:
+        report.best = []
+
+
+def _run(client, study, study_spec: StudySpec, study_json, base, to_ask: int, write, report, quiet, retries,
+         announce):
+    from distributed import wait
+    from optuna.trial import TrialState
+
+    workers = list(client.scheduler_info(n_workers=-1)["workers"])
+    report.workers = len(workers)
+    report.dashboard = getattr(client, "dashboard_link", "") or ""
+    if announce:
+        announce(f"Dask: {report.workers} worker(s), dashboard {report.dashboard or '(none)'}; study "
+                 f"{report.study_name!r} in {report.storage}")
+    if to_ask <= 0:
+        return
+    base_future = client.scatter(base, broadcast=True)
+    warm = [client.submit(trial_tasks.warm_up, study_json, base_future, workers=[w], pure=False,
+                          allow_other_workers=False) for w in workers]
+    dists = distributions(study_spec)
+    owner = _owner()
+    search = study_spec.search
+    pruning = search.prune_at is not None
+    progress = Progress(to_ask, quiet=quiet, unit="trials")
+    in_flight: dict = {}
+
+    def submit(ts, stage, worker=None, info=None):
+        key = f"{owner['run']}-{ts[0].number}"
+        placement = {"workers": [worker], "allow_other_workers": True} if worker else {}
+        fut = client.submit(trial_tasks.run_trials, study_json, [t.params for t in ts], base_future, stage, key,
+                            pure=False, retries=retries, **placement)
+        in_flight[fut] = (ts, stage, info)
+
+    def finish(ts, result, intermediate=None):
+        numbers, params, states, errors = [], [], [], []
+        for i, t in enumerate(ts):
+            err = result["error"][i]
+            values = [float(v) for v in result["objective"][i]]
+            if err or not np.all(np.isfinite(values)):
+                err = err or "objective is not finite (NaN features)"
+                t.set_user_attr("error", err)
+                _tell(study, t, state=TrialState.FAIL)
+                states.append(storage.TRIAL_FAILED)
+                report.failed += 1
+            else:
+                _tell(study, t, values if len(values) > 1 else values[0])
+                states.append(storage.TRIAL_COMPLETE)
+                report.complete += 1
+            numbers.append(t.number)
+            params.append(t.params)
+            errors.append(err)
+        write(numbers, params, result, states, errors, intermediate)
+        progress.update(len(ts))
+
+    try:
+        while True:
+            t0 = time.perf_counter()
+            while len(in_flight) < 2 * max(len(workers), 1) and to_ask > 0:
+                k = min(search.batch_size, to_ask)
+                ts = [study.ask(dists) for _ in range(k)]
+                for t in ts:
+                    t.set_user_attr("brainsweep_owner", owner)
+                submit(ts, "first" if pruning else "full")
+                to_ask -= k
+            report.sampler_s += time.perf_counter() - t0
+            if not in_flight:
+                break
+            done, _ = wait(list(in_flight), return_when="FIRST_COMPLETED")
+            for fut in done:
+                ts, stage, info = in_flight.pop(fut)
+                report.batches += 1
+                try:
+                    result = fut.result()
+                except Exception as exc:  # noqa: BLE001 - worker lost too often, or the task failed
+                    reason = f"task failed: {type(exc).__name__}: {exc}"[:500]
+                    result = {"error": [reason] * len(ts), "objective": np.full((len(ts), 1), np.nan)}
+                    for t in ts:
+                        t.set_user_attr("error", reason)
+                        _tell(study, t, state=TrialState.FAIL)
+                    write([t.number for t in ts], [t.params for t in ts], None, [storage.TRIAL_FAILED] * len(ts),
+                          [reason] * len(ts))
+                    report.failed += len(ts)
+                    progress.update(len(ts))
+                    continue
+                report.kernel_s += result["kernel_s"]
+                report.task_s += result["task_s"]
+                t0 = time.perf_counter()
+                if stage == "first":
+                    inter = result["objective"][:, 0]
+                    survivors = []
+                    for i, t in enumerate(ts):
+                        if result["error"][i] or not np.isfinite(inter[i]):
+                            continue
+                        t.report(float(inter[i]), step=0)
+                        if not t.should_prune():
+                            survivors.append(i)
+                    stopped = [i for i in range(len(ts)) if i not in survivors]
+                    if stopped:
+                        _tell_pruned(study, [ts[i] for i in stopped], _subset(result, stopped), inter[stopped],
+                                     write, report, progress)
+                    if survivors:
+                        # the batch's lanes run together: the rest is simulated for the batch as it was asked,
+                        # on the worker that holds its first part; only the survivors are told
+                        submit(ts, "rest", worker=result["worker"], info=(survivors, inter))
+                elif stage == "rest":
+                    survivors, inter = info
+                    finish([ts[i] for i in survivors], _subset(result, survivors), inter[survivors])
+                else:
+                    finish(ts, result)
+                report.sampler_s += time.perf_counter() - t0
+    except BaseException:
+        client.cancel(list(in_flight) + warm)
+        raise
+    finally:
+        progress.close()
+    client.cancel(warm)
+
+
+def _tell(study, trial, *args, **kw) -> None:
+    """``study.tell``, tolerating the grid sampler's ``study.stop()`` (meant for ``optimize``; under ask-and-tell it
+    raises after the trial has been recorded) once its grid is exhausted."""
+    try:
+        study.tell(trial, *args, **kw)
+    except RuntimeError as exc:
+        if "Study.stop" not in str(exc):
+            raise
+
+
+def _subset(result: dict, idx) -> dict:
+    idx = list(idx)
+    return {"features": {k: v[idx] for k, v in result["features"].items()}, "objective": result["objective"][idx],
+            "error": [result["error"][i] for i in idx], "seeds": [result["seeds"][i] for i in idx],
+            "diverged": result["diverged"][idx]}
+
+
+def _tell_pruned(study, ts, result, inter, write, report, progress) -> None:
+    """Trials stopped by the pruner (or failed in the first stage): told PRUNED or FAIL, rows written."""
+    from optuna.trial import TrialState
+
+    states, errors = [], []
+    for i, t in enumerate(ts):
+        err = result["error"][i]
+        if err or not np.isfinite(inter[i]):
+            err = err or "objective is not finite (NaN features)"
+            t.set_user_attr("error", err)
+            _tell(study, t, state=TrialState.FAIL)
+            states.append(storage.TRIAL_FAILED)
+            report.failed += 1
+        else:
+            _tell(study, t, state=TrialState.PRUNED)
+            states.append(storage.TRIAL_PRUNED)
+            report.pruned += 1
+        errors.append(err)
+    nan_result = {"features": {k: np.full_like(v, np.nan) for k, v in result["features"].items()},
+                  "objective": np.full_like(result["objective"], np.nan), "seeds": result["seeds"]}
+    write([t.number for t in ts], [t.params for t in ts], nan_result, states, errors, np.asarray(inter))
+    progress.update(len(ts))
+
+
+__all__ = ["optimize", "StudyReport", "StudyMismatchError", "open_storage", "default_storage_path",
+           "make_sampler", "distributions", "trial_layout"]
