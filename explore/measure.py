@@ -53,6 +53,17 @@ def _monitor_space(sim, name: str):
     raise KeyError(name)
 
 
+def series_times(spec: SweepSpec, sim, monitor: str, every: int) -> list[float]:
+    """Time stamps (ms) of the samples a ``timeseries`` feature keeps: from the transient on, every ``every``-th."""
+    from brainsweep.engine.simulator import _snake
+
+    dt = sim.integrator.dt
+    n_steps = int(np.ceil(spec.length / dt))
+    mon = next(m for m in sim.monitors if (getattr(m, "output_name", None) or _snake(type(m).__name__)) == monitor)
+    times = np.asarray(mon.step_times(mon.sample_steps(1, n_steps, dt), dt), dtype=np.float64)
+    return [float(x) for x in times[times >= spec.transient][::every]]
+
+
 def output_specs(spec: SweepSpec, sim) -> list[Output]:
     """Every stored feature of the spec, with extra dims named so that different monitors never clash."""
     outs, seen_dims = [], {}
@@ -78,6 +89,13 @@ def output_specs(spec: SweepSpec, sim) -> list[Output]:
         elif kind == "synchrony":
             outs.append(Output(named("synchrony"), (), (), long_name="Kuramoto order parameter, mean"))
             outs.append(Output(named("metastability"), (), (), long_name="Kuramoto order parameter, std"))
+        elif kind == "timeseries":
+            every = int(feat.get("every", 1))
+            times = series_times(spec, sim, mon, every)
+            dt_, dv, ds_ = f"time_{mon}", dim("variable", variables, mon), dim(space, labels, mon)
+            outs.append(Output(named(f"{mon}_series"), (dt_, dv, ds_),
+                               ((dt_, tuple(times)), (dv, tuple(variables)), (ds_, tuple(labels))),
+                               long_name=f"{mon} after the transient, every {every} sample(s)"))
         elif kind == "fc":
             d1, d2 = dim(space, labels, mon), dim(f"{space}_to", labels, mon)
             outs.append(Output(named("fc"), (d1, d2), ((d1, tuple(labels)), (d2, tuple(labels))),
@@ -128,7 +146,15 @@ def compute(spec: SweepSpec, sim, ds: xr.Dataset, outputs: list[Output]) -> dict
             tdim = next(d for d in da.dims if d.startswith("time"))
             kept = da.where(da[tdim] >= t, drop=True) if t > 0 else da
             others = [d for d in kept.dims if d not in ("batch", tdim)]
-            if kind == "extrema":
+            if kind == "timeseries":
+                out = next(it)
+                series = kept.isel({tdim: slice(None, None, int(feat.get("every", 1)))})
+                expected = np.asarray(out.coords[0][1])
+                if series.sizes[tdim] != expected.size or not np.allclose(series[tdim].values, expected):
+                    raise ValueError(f"{out.name}: recorded {series.sizes[tdim]} samples, the store expects "
+                                     f"{expected.size}")
+                results[out.name] = np.asarray(series.transpose("batch", tdim, *others), dtype=np.float64)
+            elif kind == "extrema":
                 results[next(it).name] = np.asarray(kept.min(tdim).transpose("batch", *others), dtype=np.float64)
                 results[next(it).name] = np.asarray(kept.max(tdim).transpose("batch", *others), dtype=np.float64)
             elif kind == "mean":

@@ -2,8 +2,8 @@
 
 The client holds the study: it asks the sampler for a batch of trials, sends the batch to a worker as one task
 (one kernel call for all of them), tells the results back, and writes each finished trial into the Zarr store
-(a ``trial`` dimension). Several batches are in flight at once (two per worker), so every core works; TPE's
-constant liar (Optuna 5's default) keeps the batches asked while others run diverse.
+(a ``trial`` dimension). One batch per worker is in flight, so every core works while the sampler still sees
+results early; TPE's constant liar (Optuna 5's default) keeps batches asked while others run diverse.
 
 Study storage: by default an Optuna journal file next to the results (``results.zarr`` ->
 ``results.optuna.log``, readable by ``optuna-dashboard``); any Optuna storage URL (``postgresql://...``,
@@ -32,7 +32,8 @@ import numpy as np
 from brainsweep import storage
 
 from . import build, trials as trial_tasks
-from .schedule import Progress, connect
+from .plugins import warmed_up
+from .schedule import Progress, connect, share
 from .search import StudySpec, load_study
 from .spec import SpecError
 
@@ -316,9 +317,6 @@ def _best(study, report: StudyReport) -> None:
 
 def _run(client, study, study_spec: StudySpec, study_json, base, to_ask: int, write, report, quiet, retries,
          announce):
-    from distributed import wait
-    from optuna.trial import TrialState
-
     workers = list(client.scheduler_info(n_workers=-1)["workers"])
     report.workers = len(workers)
     report.dashboard = getattr(client, "dashboard_link", "") or ""
@@ -327,9 +325,16 @@ def _run(client, study, study_spec: StudySpec, study_json, base, to_ask: int, wr
                  f"{report.study_name!r} in {report.storage}")
     if to_ask <= 0:
         return
-    base_future = client.scatter(base, broadcast=True)
-    warm = [client.submit(trial_tasks.warm_up, study_json, base_future, workers=[w], pure=False,
-                          allow_other_workers=False) for w in workers]
+    base_future = share(client, base)
+    with warmed_up(client, trial_tasks.warm_up, study_json, base):
+        _loop(client, study, study_spec, study_json, base_future, to_ask, write, report, quiet, retries)
+
+
+def _loop(client, study, study_spec: StudySpec, study_json, base_future, to_ask: int, write, report, quiet, retries):
+    from distributed import wait
+    from optuna.trial import TrialState
+
+    workers = list(client.scheduler_info(n_workers=-1)["workers"])
     dists = distributions(study_spec)
     owner = _owner()
     search = study_spec.search
@@ -368,7 +373,9 @@ def _run(client, study, study_spec: StudySpec, study_json, base, to_ask: int, wr
     try:
         while True:
             t0 = time.perf_counter()
-            while len(in_flight) < 2 * max(len(workers), 1) and to_ask > 0:
+            # one batch per worker: the sampler sees results as early as possible (the client's ask/tell takes
+            # milliseconds per trial against seconds of simulation per batch, so workers barely wait)
+            while len(in_flight) < max(len(workers), 1) and to_ask > 0:
                 k = min(search.batch_size, to_ask)
                 ts = [study.ask(dists) for _ in range(k)]
                 for t in ts:
@@ -422,11 +429,10 @@ def _run(client, study, study_spec: StudySpec, study_json, base, to_ask: int, wr
                     finish(ts, result)
                 report.sampler_s += time.perf_counter() - t0
     except BaseException:
-        client.cancel(list(in_flight) + warm)
+        client.cancel(list(in_flight))
         raise
     finally:
         progress.close()
-    client.cancel(warm)
 
 
 def _tell(study, trial, *args, **kw) -> None:

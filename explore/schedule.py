@@ -1,8 +1,9 @@
 """Run a sweep on Dask: an embedded LocalCluster by default, or any existing cluster.
 
 One task per block of the grid (see :mod:`brainsweep.explore.plan`); tasks write their block into the store
-themselves, so only a small summary per block comes back. The base connectome is scattered to every worker
-once; each worker compiles (or loads from the on-disk cache) the block kernel once, in a warm-up task, with
+themselves, so only a small summary per block comes back. The base connectome is sent to every worker
+once; each worker compiles (or loads from the on-disk cache) the block kernel once, in a warm-up worker plugin
+(workers that join later warm up too), with
 numba limited to one thread per worker process. A store interrupted half-way is resumed: only blocks not
 marked done are submitted again.
 """
@@ -13,6 +14,7 @@ import json
 import os
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 
 import dask
@@ -20,6 +22,7 @@ import dask
 from brainsweep import storage
 
 from . import build, tasks
+from .plugins import warmed_up
 from .spec import SweepSpec, load_spec
 
 
@@ -158,33 +161,46 @@ def _run(client, spec_json, pending, store, base, prep, report, quiet, retries, 
     report.dashboard = getattr(client, "dashboard_link", "") or ""
     if announce:
         announce(f"Dask: {report.workers} worker(s), dashboard {report.dashboard or '(none)'}")
-    base_future = client.scatter(base, broadcast=True)
-    # one warm-up per worker: compile or load the block kernel before the blocks arrive
-    warm = [client.submit(tasks.warm_up, spec_json, base_future, workers=[w], pure=False, allow_other_workers=False)
-            for w in workers]
+    base_future = share(client, base)
     sizes = {k: len(prep.plan.block_points(prep.plan.blocks()[k])) for k in pending}
-    progress = Progress(sum(sizes.values()), quiet=quiet)
-    futures = [client.submit(tasks.run_block, spec_json, k, store, base_future, pure=False, retries=retries,
-                             key=f"block-{prep.spec.fingerprint()}-{k}") for k in pending]
-    try:
-        for future in as_completed(futures):
-            summary = future.result()
-            report.summaries.append(summary)
-            for key in ("ok", "diverged", "failed"):
-                setattr(report, key, getattr(report, key) + summary[key])
-            report.kernel_s += summary["kernel_s"]
-            report.task_s += summary["task_s"]
-            report.store_s += summary["store_s"]
-            report.measure_s += summary["measure_s"]
-            progress.update(summary["points"])
-    except BaseException:
-        client.cancel(futures + warm)
-        raise
-    finally:
-        progress.close()
-    report.warm_ups = [f.result() for f in warm if f.status == "finished"]
-    client.cancel(warm)
+    # every worker (and any that joins later) readies the block kernel before it takes a block
+    with warmed_up(client, tasks.warm_up, spec_json, base) as warm_results:
+        progress = Progress(sum(sizes.values()), quiet=quiet)
+        futures = [client.submit(tasks.run_block, spec_json, k, store, base_future, pure=False, retries=retries,
+                                 key=f"block-{prep.spec.fingerprint()}-{k}") for k in pending]
+        try:
+            for future in as_completed(futures):
+                summary = future.result()
+                report.summaries.append(summary)
+                for key in ("ok", "diverged", "failed"):
+                    setattr(report, key, getattr(report, key) + summary[key])
+                report.kernel_s += summary["kernel_s"]
+                report.task_s += summary["task_s"]
+                report.store_s += summary["store_s"]
+                report.measure_s += summary["measure_s"]
+                progress.update(summary["points"])
+        except BaseException:
+            client.cancel(futures)
+            raise
+        finally:
+            progress.close()
+        report.warm_ups = warm_results()
     report.busy_s = _busy_seconds(report.warm_ups, report.summaries)
+
+
+def _value(obj):
+    return obj
+
+
+def share(client, obj):
+    """A future holding ``obj`` that every task can depend on; sent to each worker once, when it first needs it.
+
+    Not ``client.scatter``: scattered data that lives on a worker that dies is lost for good (the scheduler
+    cancels every task depending on it). This is a task whose result is ``obj`` itself, so the scheduler simply
+    recomputes it (from the object kept in the task) on another worker.
+    """
+    key = f"brainsweep-shared-{type(obj).__name__}-{uuid.uuid4().hex[:12]}"
+    return client.submit(_value, obj, key=key, pure=False)
 
 
 def _busy_seconds(warm_ups: list, summaries: list) -> float:

@@ -38,7 +38,8 @@ import numpy as np
 import yaml
 
 #: Features a sweep can compute per point, and the monitors' outputs they read.
-FEATURES = ("fc_fit", "fc_rmse", "fcd_ks", "fc", "mean", "std", "extrema", "dominant_frequency", "synchrony")
+FEATURES = ("fc_fit", "fc_rmse", "fcd_ks", "fc", "mean", "std", "extrema", "dominant_frequency", "synchrony",
+            "timeseries")
 #: Axes that change the connectome: points along them never share a batch.
 CONNECTOME_AXES = ("connectivity.conduction_speed", "connectivity.long_range_scale",
                    "connectivity.interhemispheric_scale")
@@ -286,7 +287,7 @@ def parse_spec(raw: dict, source: str = "") -> SweepSpec:
     for k, feat in enumerate(raw.get("features") or []):
         feat = _mapping(f"features[{k}]", feat, required=("name",),
                         allowed=("name", "monitor", "empirical", "as", "exclude_interhemispheric", "window", "step",
-                                 "fmin", "fmax", "variable"))
+                                 "fmin", "fmax", "variable", "every"))
         if feat["name"] not in FEATURES:
             _fail(f"features[{k}].name: unknown {feat['name']!r}; choose from {list(FEATURES)}")
         feat.setdefault("monitor", monitor_names[0])
@@ -296,6 +297,10 @@ def parse_spec(raw: dict, source: str = "") -> SweepSpec:
             if feat.get("empirical") not in ("hcp80",) and not (isinstance(feat.get("empirical"), str)
                                                                and Path(feat["empirical"]).exists()):
                 _fail(f"features[{k}].empirical must be hcp80 (bundled) or an existing .npy/.txt/.csv FC file")
+        if "every" in feat:
+            if feat["name"] != "timeseries":
+                _fail(f"features[{k}].every only applies to timeseries")
+            _number(f"features[{k}].every", feat["every"], integer=True, minimum=1)
         feats.append(feat)
 
     length = _number("length", raw["length"], positive=True)

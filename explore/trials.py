@@ -121,7 +121,7 @@ def run_trials(study_json: str, params: list[dict], base, stage: str = "full", k
     params : list of dict
         Each trial's parameter values.
     base : Connectivity
-        The spec's connectome as loaded (scattered to the workers once).
+        The spec's connectome as loaded (sent to each worker once).
     stage : {"full", "first", "rest"}
         The whole run; its first part (pruning: intermediate objective only, simulator kept); or the rest.
     key : str, optional

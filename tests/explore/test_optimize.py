@@ -46,12 +46,12 @@ def write_study(path, search=None, **changes):
     return path
 
 
-def journal(store):
+def journal(store=None, path=None):
+    """The journal next to a store (or at ``path``)."""
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
-    path = str(store).removesuffix(".zarr") + ".optuna.log"
-    return JournalStorage(JournalFileBackend(path))
+    return JournalStorage(JournalFileBackend(str(path or str(store).removesuffix(".zarr") + ".optuna.log")))
 
 
 def counted(trials):
@@ -203,3 +203,40 @@ def test_cli_bad_study_exits_2_with_one_line(tmp_path):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 2 and len(err.strip().splitlines()) == 1 and "search.sampler" in err
     assert not (tmp_path / "x.zarr").exists()
+
+
+def test_diverging_trials_fail_with_the_reason_and_the_study_goes_on(tmp_path):
+    """TVB's Linear model grows without bound for gamma > 0: those trials fail, the others complete."""
+    spec = write_study(
+        tmp_path / "div.yaml", model={"name": "Linear"},
+        integrator={"name": "HeunStochastic", "dt": 0.1, "noise": {"nsig": 1.0e-3}},
+        monitors=[{"name": "TemporalAverage", "period": 10.0}],
+        features=[{"name": "fc_fit", "monitor": "temporal_average", "empirical": "hcp80"}], length=3000.0,
+        transient=500.0, search={"space": {"model.gamma": {"choices": [-10.0, 2.0]}}, "sampler": "grid",
+                                 "batch_size": 2})
+    proc = cli("optimize", spec, "--trials", 2, "-o", tmp_path / "div.zarr", "--workers", "1", "--quiet")
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    assert "1 complete, 0 pruned, 1 failed" in out
+    trials = optuna.load_study(study_name="study-test", storage=journal(tmp_path / "div.zarr")).get_trials()
+    bad = next(t for t in trials if t.params["model.gamma"] == 2.0)
+    assert bad.state == TrialState.FAIL and bad.user_attrs["error"].startswith("diverged")
+    ds = xr.open_zarr(tmp_path / "div.zarr").load()
+    assert int(ds.state.sel(trial=bad.number)) == 2 and str(ds.error.sel(trial=bad.number).values).startswith("diverged")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "dask"])
+def test_other_study_storages_resume_too(cluster, tmp_path, kind):
+    """An RDB URL (SQLite here; PostgreSQL the same way) and storage held on the Dask scheduler."""
+    url = f"sqlite:///{tmp_path / 'study.db'}" if kind == "sqlite" else f"dask:{tmp_path / 'on-scheduler.log'}"
+    spec = write_study(tmp_path / "s.yaml")
+    for total in (2, 4):
+        proc = cli("optimize", spec, "--trials", total, "-o", tmp_path / "r.zarr", "--storage", url, "--scheduler",
+                   cluster.address, "--quiet")
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+        assert f"{total} of {total} trials finished (2 now, {total - 2} before)" in out
+    storage = url if kind == "sqlite" else journal(path=tmp_path / "on-scheduler.log")
+    trials = optuna.load_study(study_name="study-test", storage=storage).get_trials()
+    assert len(trials) == 4 and all(t.state == TrialState.COMPLETE for t in trials)
+    assert int(xr.open_zarr(tmp_path / "r.zarr").done.sum()) == 4
