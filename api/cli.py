@@ -181,7 +181,9 @@ def optimize(args) -> int:
     print(f"trials       {report.complete} complete, {report.pruned} pruned, {report.failed} failed")
     print(f"stored       {args.output}  (xarray.open_zarr; optuna-dashboard {report.storage})")
     for best in report.best[:3]:
-        where = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}" for k, v in best["params"].items())
+        items = list(best["params"].items())
+        where = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}" for k, v in items[:6])
+        where += f", ... ({len(items)} parameters; see the store)" if len(items) > 6 else ""
         values = ", ".join(f"{v:.4f}" for v in best["values"])
         print(f"best         trial {best['number']}: {values} at {where}")
     return 0

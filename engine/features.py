@@ -233,7 +233,14 @@ def _corr(a: np.ndarray) -> np.ndarray:
 
     Equal to ``np.corrcoef(a[b].T)`` for each ``b`` up to rounding, with values clipped to [-1, 1] and an
     exact unit diagonal. A column that is constant (to rounding) gives a NaN row and column.
+
+    Each member is computed on its own, so that its correlations do not depend on the batch it came in
+    (NumPy's reductions and einsum may pick other summation orders for other shapes).
     """
+    if a.shape[0] != 1:
+        return np.concatenate([_corr(np.ascontiguousarray(a[b:b + 1])) for b in range(a.shape[0])]) \
+            if a.shape[0] else np.empty((0, a.shape[2], a.shape[2]))
+    a = np.ascontiguousarray(a)
     mean = a.mean(axis=1, keepdims=True)
     centred = a - mean
     norm = np.sqrt(np.einsum("bsv,bsv->bv", centred, centred))

@@ -114,7 +114,19 @@ def output_specs(spec: SweepSpec, sim) -> list[Output]:
 
 
 def compute(spec: SweepSpec, sim, ds: xr.Dataset, outputs: list[Output]) -> dict[str, np.ndarray]:
-    """Each output as an array ``(batch, *extra dims)``."""
+    """Each output as an array ``(batch, *extra dims)``.
+
+    Members are measured one at a time, on contiguous copies: NumPy may sum in another order for other array
+    shapes, and a point's features must not depend on the batch it was simulated in (nor on the batch size).
+    """
+    n = ds.sizes.get("batch", 0)
+    if n <= 1:
+        return _compute(spec, sim, ds, outputs)
+    parts = [_compute(spec, sim, ds.isel(batch=[b]).copy(deep=True), outputs) for b in range(n)]
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+
+def _compute(spec: SweepSpec, sim, ds: xr.Dataset, outputs: list[Output]) -> dict[str, np.ndarray]:
     results: dict[str, np.ndarray] = {}
     it = iter(outputs)
     hemispheres = sim.connectivity.hemispheres

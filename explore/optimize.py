@@ -110,6 +110,7 @@ def make_sampler(study: StudySpec):
     if s.sampler == "cmaes":
         return optuna.samplers.CmaEsSampler(seed=s.seed)
     if s.sampler == "gp":
+        os.environ.setdefault("OMP_NUM_THREADS", "1")   # torch's threads would fight the Dask workers for cores
         try:
             import torch  # noqa: F401
         except ImportError:
@@ -132,13 +133,13 @@ def distributions(study: StudySpec) -> dict:
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
     out = {}
-    for p in study.search.params:
+    for name, p in (item for q in study.search.params for item in q.expanded()):
         if p.kind == "categorical":
-            out[p.name] = CategoricalDistribution(list(p.choices))
+            out[name] = CategoricalDistribution(list(p.choices))
         elif p.kind == "int":
-            out[p.name] = IntDistribution(int(p.low), int(p.high), log=p.log, step=int(p.step or 1))
+            out[name] = IntDistribution(int(p.low), int(p.high), log=p.log, step=int(p.step or 1))
         else:
-            out[p.name] = FloatDistribution(p.low, p.high, log=p.log, step=p.step)
+            out[name] = FloatDistribution(p.low, p.high, log=p.log, step=p.step)
     return out
 
 
@@ -147,7 +148,10 @@ def trial_layout(study: StudySpec, prep: trial_tasks.PreparedStudy, study_name: 
     R = study.sim.repeats
     variables, extra = [], {"repeat": np.arange(R), "objective": np.array(study.search.objective_names)}
     for p in study.search.params:
-        variables.append(storage.VariableSpec(p.name, attrs={"long_name": f"searched parameter {p.name}"}))
+        if p.regions:
+            extra["region"] = np.array(p.regions)
+        variables.append(storage.VariableSpec(p.name, ("region",) if p.regions else (),
+                                              attrs={"long_name": f"searched parameter {p.name}"}))
     for out in prep.outputs:
         for name, labels in out.coords:
             extra[name] = np.array(labels)
@@ -287,7 +291,8 @@ def optimize(spec, store, trials: int, *, study_name: str | None = None, storage
         storage.create_trial_store(store, layout, overwrite=overwrite)
 
         def write(numbers, params, result, states, errors, intermediate=None):
-            values = {p.name: np.array([float(pp.get(p.name, np.nan)) for pp in params])
+            values = {p.name: np.array([[float(pp.get(name, np.nan)) for name, _ in p.expanded()] for pp in params]
+                                       ).reshape(len(params), *((len(p.regions),) if p.regions else ()))
                       for p in study_spec.search.params}
             if result is not None:
                 for out in prep.outputs:

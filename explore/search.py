@@ -54,10 +54,17 @@ class SearchParam:
     step: float | None = None
     choices: tuple = ()
     grid: int | None = None
+    regions: tuple = ()            # per-region parameter: one searched value per region label
 
     @property
     def connectome_level(self) -> bool:
         return self.name in CONNECTOME_AXES
+
+    def expanded(self) -> list[tuple[str, "SearchParam"]]:
+        """``(Optuna parameter name, parameter)``: ``model.w[rA1]``, ... for a per-region parameter."""
+        if not self.regions:
+            return [(self.name, self)]
+        return [(f"{self.name}[{label}]", self) for label in self.regions]
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,8 @@ class StudySpec:
                 space[p.name] = {k: v for k, v in (("low", p.low), ("high", p.high), ("type", p.kind),
                                                    ("log", p.log), ("step", p.step), ("grid", p.grid))
                                  if v is not None}
+            if p.regions:
+                space[p.name]["per_region"] = True
         d["search"] = {"space": space, "objective": [dict(o) for o in s.objectives],
                        "direction": list(s.directions), "sampler": s.sampler, "seed": s.seed,
                        "batch_size": s.batch_size}
@@ -116,7 +125,7 @@ class StudySpec:
 
 def _param(name: str, raw) -> SearchParam:
     where = f"search.space.{name}"
-    raw = _mapping(where, raw, allowed=("low", "high", "log", "step", "type", "choices", "grid"))
+    raw = _mapping(where, raw, allowed=("low", "high", "log", "step", "type", "choices", "grid", "per_region"))
     kind = raw.get("type", "categorical" if "choices" in raw else "float")
     if kind not in ("float", "int", "categorical"):
         _fail(f"{where}.type must be float, int or categorical, got {kind!r}")
@@ -148,7 +157,13 @@ def _param(name: str, raw) -> SearchParam:
     grid = raw.get("grid")
     if grid is not None:
         grid = _number(f"{where}.grid", grid, integer=True, minimum=2)
-    return SearchParam(name, kind, low=low, high=high, log=log, step=step, grid=grid)
+    per_region = raw.get("per_region", False)
+    if not isinstance(per_region, bool):
+        _fail(f"{where}.per_region must be true or false, got {per_region!r}")
+    if per_region and not name.startswith("model."):
+        _fail(f"{where}.per_region: only model parameters can differ between regions")
+    return SearchParam(name, kind, low=low, high=high, log=log, step=step, grid=grid,
+                       regions=("*",) if per_region else ())
 
 
 def _objective(where: str, raw, features: set[str]) -> dict:
@@ -186,6 +201,14 @@ def parse_study(raw: dict, source: str = "") -> StudySpec:
     sim = parse_spec(raw, source=source)
     if any(p.name == "connectivity.lesion" for p in params):
         _fail("search.space: connectivity.lesion cannot be searched (use a sweep)")
+    if any(p.regions for p in params):
+        from dataclasses import replace
+
+        from .build import base_connectivity
+        labels = tuple(str(x) for x in base_connectivity(sim).region_labels)
+        params = [replace(p, regions=labels) if p.regions else p for p in params]
+        if search.get("sampler") == "grid":
+            _fail("search.sampler: grid cannot search per-region parameters (one value per region); use tpe or cmaes")
 
     names = []
     for feat in sim.features:

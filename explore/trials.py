@@ -70,6 +70,18 @@ def objective_values(study: StudySpec, features: dict[str, np.ndarray]) -> np.nd
     return out
 
 
+def lane_batch(study: StudySpec, lane_params: list[dict]) -> dict[str, np.ndarray]:
+    """The engine batch of the lanes' parameters: ``(B,)`` per parameter, ``(B, N)`` per per-region parameter."""
+    batch = {}
+    for p in study.search.params:
+        if p.connectome_level:
+            continue
+        names = [name for name, _ in p.expanded()]
+        arr = np.array([[float(lp[n]) for n in names] for lp in lane_params], dtype=np.float64)
+        batch[p.name] = arr if p.regions else arr[:, 0]
+    return batch
+
+
 def _simulate(prep: PreparedStudy, params: list[dict], base, length: float, key: str | None, resume: bool):
     """Simulate the trials' lanes (trial-major, repeats inner); one kernel call per distinct connectome."""
     study = prep.study
@@ -81,8 +93,7 @@ def _simulate(prep: PreparedStudy, params: list[dict], base, length: float, key:
     for g, (edits, members) in enumerate(groups.items()):
         lane_params = [params[i] for i in members for _ in range(R)]
         seeds = [s for i in members for s in trial_seeds(study, params[i])]
-        batch = {name: np.array([p[name] for p in lane_params], dtype=np.float64)
-                 for name in lane_params[0] if name not in CONNECTOME_AXES}
+        batch = lane_batch(study, lane_params)
         if not batch:
             cpl = study.sim.coupling
             name = next(iter(build.build_simulator(study.sim, build.build_connectivity(study.sim, base=base))
@@ -208,7 +219,8 @@ def warm_up(study_json: str, base) -> dict:
     import zarr  # noqa: F401
 
     prep = _prepared(study_json, base)
-    p = {sp.name: (sp.choices[0] if sp.kind == "categorical" else sp.low) for sp in prep.study.search.params}
+    p = {name: (sp.choices[0] if sp.kind == "categorical" else sp.low)
+         for q in prep.study.search.params for name, sp in q.expanded()}
     _simulate(prep, [p] * prep.study.search.batch_size, base, 2 * prep.study.sim.integrator["dt"], None, False)
     return {"worker": _worker_name(), "warm_s": time.perf_counter() - t0, "ended": time.time()}
 

@@ -17,6 +17,7 @@ from optuna.trial import TrialState
 
 from brainsweep.explore import SpecError, parse_study
 from tests.helpers.cluster import ENV, Cluster, cli, free_port
+from tests.helpers.postgres import postgres_url  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.cluster
 
@@ -225,10 +226,12 @@ def test_diverging_trials_fail_with_the_reason_and_the_study_goes_on(tmp_path):
     assert int(ds.state.sel(trial=bad.number)) == 2 and str(ds.error.sel(trial=bad.number).values).startswith("diverged")
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "dask"])
-def test_other_study_storages_resume_too(cluster, tmp_path, kind):
-    """An RDB URL (SQLite here; PostgreSQL the same way) and storage held on the Dask scheduler."""
-    url = f"sqlite:///{tmp_path / 'study.db'}" if kind == "sqlite" else f"dask:{tmp_path / 'on-scheduler.log'}"
+@pytest.mark.parametrize("kind", ["postgresql", "sqlite", "dask"])
+def test_other_study_storages_resume_too(cluster, tmp_path, kind, request):
+    """A PostgreSQL server (the cluster case), an SQLite URL, and storage held on the Dask scheduler."""
+    url = {"postgresql": lambda: request.getfixturevalue("postgres_url"),
+           "sqlite": lambda: f"sqlite:///{tmp_path / 'study.db'}",
+           "dask": lambda: f"dask:{tmp_path / 'on-scheduler.log'}"}[kind]()
     spec = write_study(tmp_path / "s.yaml")
     for total in (2, 4):
         proc = cli("optimize", spec, "--trials", total, "-o", tmp_path / "r.zarr", "--storage", url, "--scheduler",
@@ -236,7 +239,46 @@ def test_other_study_storages_resume_too(cluster, tmp_path, kind):
         out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
         assert f"{total} of {total} trials finished (2 now, {total - 2} before)" in out
-    storage = url if kind == "sqlite" else journal(path=tmp_path / "on-scheduler.log")
+    storage = journal(path=tmp_path / "on-scheduler.log") if kind == "dask" else url
     trials = optuna.load_study(study_name="study-test", storage=storage).get_trials()
     assert len(trials) == 4 and all(t.state == TrialState.COMPLETE for t in trials)
     assert int(xr.open_zarr(tmp_path / "r.zarr").done.sum()) == 4
+
+
+@pytest.mark.parametrize("sampler", ["cmaes", "gp", "qmc"])
+def test_every_sampler_runs_a_study(tmp_path, sampler):
+    if sampler == "gp":
+        pytest.importorskip("torch", reason="the GP sampler needs PyTorch (pip install brainsweep[gp])")
+    from brainsweep.explore import optimize
+
+    spec = write_study(tmp_path / f"{sampler}.yaml", search={"sampler": sampler, "batch_size": 3}, length=8000.0)
+    ds = optimize(spec, tmp_path / f"{sampler}.zarr", 6, n_workers=1).load()
+    assert int(ds.done.sum()) == 6 and (ds.state == 0).all()
+    a = ds["coupling.a"].values
+    assert ((0.0 <= a) & (a <= 0.3)).all() and len(set(a)) == 6
+
+
+def test_regional_heterogeneity_searches_one_value_per_region(tmp_path):
+    """model.w per region: 80 searched values per trial, stored along region and simulated as (B, N) values."""
+    from brainsweep.explore import build, optimize
+    from brainsweep.explore.trials import trial_seeds
+
+    search = {"space": {"coupling.a": {"low": 0.0, "high": 0.3},
+                        "model.w": {"low": 0.5, "high": 1.0, "per_region": True}},
+              "sampler": "cmaes", "batch_size": 2}
+    spec = write_study(tmp_path / "het.yaml", search=search, length=8000.0)
+    ds = optimize(spec, tmp_path / "het.zarr", 2, n_workers=1).load()
+    assert ds["model.w"].dims == ("trial", "region") and ds.sizes["region"] == 80
+    w = ds["model.w"].values
+    assert ((0.5 <= w) & (w <= 1.0)).all() and len(np.unique(w)) > 80      # values differ between regions
+    study = parse_study(yaml.safe_load(spec.read_text()))
+    # trial 0 alone, with the engine's (1, N) batch form, gives the stored FC fit
+    params = {"coupling.a": float(ds["coupling.a"][0]),
+              **{f"model.w[{r}]": float(v) for r, v in zip(ds.region.values, w[0])}}
+    sim = build.build_simulator(study.sim, build.build_connectivity(study.sim))
+    alone = sim.run(study.sim.length, batch={"coupling.a": np.array([params["coupling.a"]]), "model.w": w[:1]},
+                    seeds=trial_seeds(study, params))
+    from brainsweep.explore import measure
+    outs = measure.output_specs(study.sim, sim)
+    fit = measure.compute(study.sim, sim, alone, outs)["fc_fit"]
+    assert float(fit[0]) == float(ds.fc_fit.sel(trial=0).squeeze())
