@@ -189,6 +189,33 @@ def optimize(args) -> int:
     return 0
 
 
+def dashboard(args) -> int:
+    from brainsweep.dashboards import serve
+
+    loopback = args.address in ("127.0.0.1", "localhost", "::1")
+    if not loopback and not args.allow_remote:
+        print(f"brainsweep: --address {args.address} would expose the dashboard beyond this machine; add "
+              "--allow-remote to do so on purpose", file=sys.stderr)
+        return 2
+    if not loopback:
+        print(f"warning: serving on {args.address}: anyone who can reach this address can see the results",
+              file=sys.stderr)
+    missing = [p for p in args.stores if not Path(p).exists()]
+    if missing:
+        print(f"brainsweep: no such store: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    server = serve(args.stores, address=args.address, port=args.port, show=False)
+    server.start()
+    print(f"dashboard    http://{args.address}:{server.port}/  (Ctrl-C stops it)", flush=True)
+    if not args.no_browser:
+        server.io_loop.add_callback(server.show, "/")
+    try:
+        server.io_loop.start()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def info(args) -> int:
     import numba
 
@@ -254,6 +281,13 @@ def parser() -> argparse.ArgumentParser:
     o.add_argument("--overwrite", action="store_true", help="delete the study and the store and start again")
     o.add_argument("--quiet", action="store_true", help="no progress bar (batch jobs)")
     o.set_defaults(func=optimize)
+    d = sub.add_parser("dashboard", help="serve a live view of result stores (sweeps and studies)")
+    d.add_argument("stores", nargs="+", help="Zarr result stores")
+    d.add_argument("--address", default="127.0.0.1", help="address to bind (default loopback)")
+    d.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    d.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    d.add_argument("--allow-remote", action="store_true", help="allow binding to a non-loopback address")
+    d.set_defaults(func=dashboard)
     i = sub.add_parser("info", help="versions, models, kernel cache")
     i.set_defaults(func=info)
     return p

@@ -1,0 +1,158 @@
+"""The Panel app: one tab per store (landscape, bifurcation diagram, study history), live while it is written.
+
+``build_app(paths)`` returns the layout (a Panel ``Tabs``), testable without a server; ``serve(paths, ...)``
+serves it on loopback. Widgets are generated from what each store holds; a periodic callback re-reads the
+stores' ``done`` flags every few seconds and redraws, so a running sweep fills in without a page reload.
+"""
+from __future__ import annotations
+
+import html
+
+import holoviews as hv
+import panel as pn
+
+from . import views
+from .data import StoreError, StoreView
+
+REFRESH_MS = 3000
+
+
+def _selectors(view: StoreView, fixed: list[str]) -> dict[str, pn.widgets.Widget]:
+    """One value selector per axis not shown on the plot (values as in the store)."""
+    out = {}
+    for dim in fixed:
+        values = [v.item() if hasattr(v, "item") else v for v in view.ds[dim].values]
+        out[dim] = pn.widgets.DiscreteSlider(label=dim, options=values, value=values[0])
+    return out
+
+
+def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
+    """Landscape (and bifurcation diagram when the store has extrema) of one sweep store."""
+    axes = view.swept_axes
+    features = view.scalar_features
+    progress = pn.pane.Str(views.progress_text(view), name="progress")
+    parts: list = [pn.pane.Str(html.escape(view.title)), progress]
+    widgets: dict = {}
+    if features and len(axes) >= 2:
+        feature = pn.widgets.Select(label="feature", options=features, value=features[0])
+        x = pn.widgets.Select(label="x", options=axes, value=axes[0])
+        y = pn.widgets.Select(label="y", options=axes, value=axes[1])
+        reduce = pn.widgets.Select(label="over repeats", options=["mean", "max", "min", "std"], value="mean")
+        others = _selectors(view, [a for a in axes if a not in (axes[0], axes[1])])
+        widgets.update(feature=feature, x=x, y=y, reduce=reduce, **others)
+
+        def draw(feature, x, y, reduce, **fixed):
+            if x == y:
+                return hv.Text(0, 0, "choose two different axes")
+            return views.landscape(view, feature, x, y, selection=fixed, reduce=reduce)
+
+        landscape = hv.DynamicMap(pn.bind(draw, feature=feature, x=x, y=y, reduce=reduce, **others))
+        parts.append(pn.Row(pn.Column(feature, x, y, reduce, *others.values()),
+                            pn.pane.HoloViews(landscape, name="landscape")))
+    elif features and len(axes) == 1:
+        feature = pn.widgets.Select(label="feature", options=features, value=features[0])
+        widgets.update(feature=feature)
+
+        def draw1(feature):
+            da = view.scalar(feature, reduce="mean")
+            return hv.Curve((da[axes[0]].values, da.values), kdims=[axes[0]], vdims=[feature]).opts(
+                frame_width=520, tools=["hover", "tap"]) * hv.Scatter(
+                (da[axes[0]].values, da.values), kdims=[axes[0]], vdims=[feature]).opts(size=6)
+
+        parts.append(pn.Row(feature, pn.pane.HoloViews(hv.DynamicMap(pn.bind(draw1, feature=feature)),
+                                                       name="landscape")))
+    if view.extrema_pairs and axes:
+        axis = pn.widgets.Select(label="bifurcation axis", options=axes, value=axes[0])
+        color = pn.widgets.Select(label="colour by", options=["none"] + axes, value=axes[1] if len(axes) > 1 else "none")
+        widgets.update(bif_axis=axis, bif_color=color)
+
+        def draw_bif(axis, color):
+            return views.bifurcation(view, axis, color_by=None if color == "none" else color)
+
+        parts.append(pn.Row(pn.Column(axis, color),
+                            pn.pane.HoloViews(hv.DynamicMap(pn.bind(draw_bif, axis=axis, color=color)),
+                                              name="bifurcation")))
+    column = pn.Column(*parts, name=view.title)
+    column.widgets = widgets          # for tests and callbacks
+    column.progress = progress
+    return column
+
+
+def study_panel(view: StoreView) -> pn.viewable.Viewable:
+    """Optimisation history and sampled points of one study store."""
+    progress = pn.pane.Str(views.progress_text(view), name="progress")
+    params = view.search_parameters
+    parts = [pn.pane.Str(html.escape(view.title)), progress,
+             pn.pane.HoloViews(hv.DynamicMap(lambda: views.study_history(view)), name="history")]
+    widgets = {}
+    if len(params) >= 2:
+        x = pn.widgets.Select(label="x", options=params, value=params[0])
+        y = pn.widgets.Select(label="y", options=params, value=params[1])
+        widgets.update(x=x, y=y)
+        parts.append(pn.Row(pn.Column(x, y), pn.pane.HoloViews(
+            hv.DynamicMap(pn.bind(lambda x, y: views.study_samples(view, x, y), x=x, y=y)), name="samples")))
+    column = pn.Column(*parts, name=view.title)
+    column.widgets = widgets
+    column.progress = progress
+    return column
+
+
+def build_app(paths: list[str]) -> pn.Tabs:
+    """One tab per store; a store that cannot be read becomes a tab with one line saying why."""
+    tabs, stores = [], []
+    for path in paths:
+        try:
+            view = StoreView(str(path))
+        except StoreError as exc:
+            tabs.append(pn.pane.Alert(html.escape(str(exc)), alert_type="danger", name=html.escape(str(path))))
+            continue
+        panel = study_panel(view) if view.kind == "study" else sweep_panel(view)
+        stores.append((view, panel))
+        tabs.append(panel)
+    app = pn.Tabs(*tabs, dynamic=False)
+    app.stores = stores
+    return app
+
+
+def refresh(app: pn.Tabs) -> None:
+    """Re-read every store and redraw what changed (the live view); the writer is never touched."""
+    for view, panel in app.stores:
+        before = view.progress()
+        try:
+            view.refresh()
+        except StoreError:
+            continue
+        if view.progress() != before:
+            panel.progress.object = views.progress_text(view)
+            for pane in panel.select(pn.pane.HoloViews):
+                if isinstance(pane.object, hv.DynamicMap):
+                    pane.object.event()
+
+
+def free_port(address: str = "127.0.0.1") -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind((address, 0))
+        return s.getsockname()[1]
+
+
+def serve(paths: list[str], address: str = "127.0.0.1", port: int = 0, show: bool = True,
+          refresh_ms: int = REFRESH_MS):
+    """A Bokeh server for the app (not started: ``server.start(); server.io_loop.start()``).
+
+    ``port=0`` picks a free port; the page only accepts websocket connections addressed to ``address:port``.
+    """
+    port = port or free_port(address)
+
+    def make():
+        app = build_app(paths)
+        pn.state.add_periodic_callback(lambda: refresh(app), period=refresh_ms)
+        return app
+
+    origins = [f"{address}:{port}"] + ([f"localhost:{port}"] if address == "127.0.0.1" else [])
+    return pn.serve({"/": make}, address=address, port=port, show=show, threaded=False, start=False,
+                    title="brainsweep", websocket_origin=origins)
+
+
+__all__ = ["build_app", "sweep_panel", "study_panel", "refresh", "serve"]

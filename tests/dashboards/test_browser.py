@@ -1,0 +1,119 @@
+"""The served dashboard in a real headless browser (Debian's chromium driven by playwright): the page loads
+without console errors, the views render, and the progress grows while the store is written, without a reload.
+Screenshots go to ``$BRAINSWEEP_ARTIFACTS`` (default ``.bench/artifacts`` in the repository)."""
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from brainsweep import storage
+from tests.dashboards.test_views import make_store
+from tests.helpers.cluster import ENV, free_port
+from tests.helpers.paths import REPO
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+ARTIFACTS = Path(os.environ.get("BRAINSWEEP_ARTIFACTS", REPO / ".bench" / "artifacts"))
+
+
+@pytest.fixture
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+def wait_until(condition, timeout=30.0):
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def serve(*stores):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "brainsweep.cli", "dashboard", *map(str, stores), "--no-browser",
+                             "--port", str(port)], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    while not any(x.startswith("dashboard") for x in lines) and len(lines) < 10:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+    assert any(f"http://127.0.0.1:{port}/" in x and x.startswith("dashboard") for x in lines), \
+        (lines, proc.stderr.read() if proc.poll() is not None else "")
+    return proc, f"http://127.0.0.1:{port}/"
+
+
+def open_page(browser, url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_selector("canvas", timeout=30_000)
+    return page, errors
+
+
+def test_page_loads_and_every_view_renders(browser, tmp_path):
+    axes = {"model.a": [0.0, 0.1, 0.2, 0.3], "coupling.a": [0.0, 0.1, 0.2]}
+    store = make_store(tmp_path / "bif.zarr", axes, fail=[(3, 2)], with_extrema=True)
+    proc, url = serve(store)
+    try:
+        page, errors = open_page(browser, url)
+        # Bokeh renders into shadow roots: playwright's locators pierce them (document.querySelector does not)
+        wait_until(lambda: page.locator("canvas").count() >= 2)          # landscape and bifurcation diagram
+        page.get_by_text("12 / 12 points done").wait_for(timeout=30_000)  # the failed point is done too
+        page.get_by_text("bifurcation axis").wait_for(timeout=30_000)                # its widgets (titles are drawn)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-sweep.png"), full_page=True)
+        assert not errors, errors
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_progress_grows_while_the_store_is_written(browser, tmp_path):
+    axes = {"coupling.a": [0.0, 0.1, 0.2], "noise.nsig": [1e-5, 1e-4]}
+    pending = [(i, j) for i in range(3) for j in range(2) if i > 0]
+    store = make_store(tmp_path / "live.zarr", axes, pending=pending)
+    proc, url = serve(store)
+    try:
+        page, errors = open_page(browser, url)
+        page.get_by_text("2 / 6 points done").wait_for(timeout=30_000)
+        from brainsweep.dashboards import StoreView  # noqa: F401 - the writer below is the storage layer
+        ds = storage.open_results(store)
+        layout_attrs = ds.attrs
+        assert layout_attrs["title"] == "synthetic"
+        # write the missing blocks as a sweep would, while the page is open
+        _write_rest(store, axes, pending)
+        page.get_by_text("6 / 6 points done").wait_for(timeout=30_000)      # no reload: the periodic re-read
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-live.png"), full_page=True)
+        assert not errors, errors
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _write_rest(store, axes, pending):
+    from brainsweep.storage import StoreLayout, VariableSpec
+
+    layout = StoreLayout(grid_dims=tuple(axes), grid_coords={k: np.asarray(v) for k, v in axes.items()},
+                         chunks=(1, 1), variables=(VariableSpec("fc_fit", attrs={"long_name": "FC fit", "units": "1"}),),
+                         attrs={"spec": "{}", "title": "synthetic"})
+    for k, block in enumerate(layout.blocks()):
+        index = tuple(s.start for s in block)
+        if index in pending:
+            storage.write_block(store, layout, k, {"fc_fit": np.full((1, 1), sum(index) / 10)},
+                                np.zeros((1, 1), np.int8), np.full((1, 1), ""), np.zeros((1, 1), np.int64))
+            time.sleep(0.2)
