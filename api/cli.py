@@ -216,6 +216,20 @@ def dashboard(args) -> int:
     return 0
 
 
+def report(args) -> int:
+    from brainsweep.dashboards import StoreError
+    from brainsweep.dashboards.report import write_report
+
+    try:
+        files = write_report(args.stores, args.output, args.png)
+    except StoreError as exc:
+        print(f"brainsweep: {exc}", file=sys.stderr)
+        return 2
+    for f in files:
+        print(f"written      {f}")
+    return 0
+
+
 def info(args) -> int:
     import numba
 
@@ -288,6 +302,11 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--no-browser", action="store_true", help="do not open a browser")
     d.add_argument("--allow-remote", action="store_true", help="allow binding to a non-loopback address")
     d.set_defaults(func=dashboard)
+    r = sub.add_parser("report", help="write a standalone HTML report (and PNGs) of result stores")
+    r.add_argument("stores", nargs="+", help="Zarr result stores")
+    r.add_argument("-o", "--output", required=True, help="HTML file to write")
+    r.add_argument("--png", default=None, metavar="DIR", help="also write each figure as a PNG into DIR")
+    r.set_defaults(func=report)
     i = sub.add_parser("info", help="versions, models, kernel cache")
     i.set_defaults(func=info)
     return p

@@ -13,6 +13,7 @@ import panel as pn
 
 from . import views
 from .data import StoreError, StoreView
+from .drilldown import drilldown
 
 REFRESH_MS = 3000
 
@@ -24,6 +25,18 @@ def _selectors(view: StoreView, fixed: list[str]) -> dict[str, pn.widgets.Widget
         values = [v.item() if hasattr(v, "item") else v for v in view.ds[dim].values]
         out[dim] = pn.widgets.DiscreteSlider(label=dim, options=values, value=values[0])
     return out
+
+
+def _nearest(view: StoreView, dim: str, value: float):
+    """The grid value of ``dim`` nearest to a clicked coordinate (in log space on log-spaced axes)."""
+    import numpy as np
+
+    values = np.asarray(view.ds[dim].values, dtype=float)
+    if views._is_log(values):
+        k = int(np.argmin(np.abs(np.log10(values) - np.log10(max(float(value), 1e-300)))))
+    else:
+        k = int(np.argmin(np.abs(values - float(value))))
+    return values[k].item()
 
 
 def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
@@ -41,14 +54,55 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
         others = _selectors(view, [a for a in axes if a not in (axes[0], axes[1])])
         widgets.update(feature=feature, x=x, y=y, reduce=reduce, **others)
 
-        def draw(feature, x, y, reduce, **fixed):
-            if x == y:
-                return hv.Text(0, 0, "choose two different axes")
-            return views.landscape(view, feature, x, y, selection=fixed, reduce=reduce)
+        cache: dict = {}
 
-        landscape = hv.DynamicMap(pn.bind(draw, feature=feature, x=x, y=y, reduce=reduce, **others))
+        def drawn(feature, x, y, reduce, fixed):
+            key = (feature, x, y, reduce, tuple(sorted(fixed.items())), view.progress())
+            if key not in cache:
+                cache.clear()
+                cache[key] = views.landscape(view, feature, x, y, selection=fixed, reduce=reduce)
+            return cache[key]
+
+        # the mesh and its markers are two DynamicMaps: a Tap stream on a DynamicMap of an Overlay never fires
+        def draw_mesh(feature, x, y, reduce, **fixed):
+            if x == y:
+                return hv.Image([]).relabel("choose two different axes")
+            return drawn(feature, x, y, reduce, fixed).values()[0]
+
+        def draw_marks(feature, x, y, reduce, **fixed):
+            if x == y:
+                return hv.Points([])
+            return hv.Overlay(drawn(feature, x, y, reduce, fixed).values()[1:])
+
+        def unshow(dim, value):
+            """A tapped coordinate in the axis's value (log-spaced axes may be drawn as log10)."""
+            logs = views.drawn_as_log10(view, x.value, y.value)
+            return 10.0 ** float(value) if logs[0 if dim == x.value else 1] else value
+
+        mesh = hv.DynamicMap(pn.bind(draw_mesh, feature=feature, x=x, y=y, reduce=reduce, **others))
+        marks = hv.DynamicMap(pn.bind(draw_marks, feature=feature, x=x, y=y, reduce=reduce, **others))
+        landscape = (mesh * marks).opts(legend_position="top_left")
+        tap = hv.streams.Tap(source=mesh, x=None, y=None)
+
+        def drill(tx, ty):
+            if tx is None or ty is None:
+                return pn.pane.Markdown("Click (tap) a cell of the landscape to see that point: its FC beside the "
+                                        "empirical FC, signals, spectrum and parameters.", name="drill-down")
+            index = {x.value: _nearest(view, x.value, unshow(x.value, tx)),
+                     y.value: _nearest(view, y.value, unshow(y.value, ty)),
+                     **{d: w.value for d, w in others.items()}}
+            if "repeat" in view.axes:
+                index["repeat"] = int(view.ds["repeat"].values[0])
+            try:
+                return pn.pane.HoloViews(drilldown(view, index), name="drill-down")
+            except Exception as exc:  # noqa: BLE001 - one line in the page, not a traceback
+                return pn.pane.Alert(html.escape(f"cannot re-simulate this point: {type(exc).__name__}: {exc}"),
+                                     alert_type="warning", name="drill-down")
+
+        widgets["tap"] = tap
         parts.append(pn.Row(pn.Column(feature, x, y, reduce, *others.values()),
                             pn.pane.HoloViews(landscape, name="landscape")))
+        parts.append(pn.panel(pn.bind(drill, tap.param.x, tap.param.y)))
     elif features and len(axes) == 1:
         feature = pn.widgets.Select(label="feature", options=features, value=features[0])
         widgets.update(feature=feature)
@@ -91,14 +145,18 @@ def study_panel(view: StoreView) -> pn.viewable.Viewable:
         widgets.update(x=x, y=y)
         parts.append(pn.Row(pn.Column(x, y), pn.pane.HoloViews(
             hv.DynamicMap(pn.bind(lambda x, y: views.study_samples(view, x, y), x=x, y=y)), name="samples")))
+        parts.append(pn.Row(pn.pane.HoloViews(hv.DynamicMap(lambda: views.parameter_importances(view)),
+                                              name="importances"),
+                            pn.pane.HoloViews(hv.DynamicMap(lambda: views.best_trials(view)), name="best trials")))
     column = pn.Column(*parts, name=view.title)
     column.widgets = widgets
     column.progress = progress
     return column
 
 
-def build_app(paths: list[str]) -> pn.Tabs:
-    """One tab per store; a store that cannot be read becomes a tab with one line saying why."""
+def build_app(paths: list[str], explorer: bool = True) -> pn.Tabs:
+    """One tab per store (a store that cannot be read becomes a tab with one line saying why), then the model
+    explorer."""
     tabs, stores = [], []
     for path in paths:
         try:
@@ -109,7 +167,10 @@ def build_app(paths: list[str]) -> pn.Tabs:
         panel = study_panel(view) if view.kind == "study" else sweep_panel(view)
         stores.append((view, panel))
         tabs.append(panel)
-    app = pn.Tabs(*tabs, dynamic=False)
+    if explorer:
+        from .explorer import explorer_panel
+        tabs.append(explorer_panel())
+    app = pn.Tabs(*tabs, dynamic=True)      # only the open tab is sent to the browser
     app.stores = stores
     return app
 

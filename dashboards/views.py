@@ -22,6 +22,23 @@ def _is_log(values: np.ndarray) -> bool:
     return bool(values.size > 2 and np.all(values > 0) and values.max() / values.min() > LOG_RATIO)
 
 
+def _regular(values: np.ndarray, log: bool) -> bool:
+    """Evenly spaced (in log space when ``log``)?"""
+    v = np.log10(values) if log else np.asarray(values, float)
+    if v.size < 2:
+        return True
+    step = np.diff(v)
+    return bool(np.allclose(step, step[0], rtol=1e-6, atol=1e-12 * max(1.0, np.abs(v).max())))
+
+
+def drawn_as_log10(view: StoreView, x: str, y: str) -> tuple[bool, bool]:
+    """Whether :func:`landscape` draws ``x`` / ``y`` as log10 of their values (regular grids with log axes)."""
+    xs, ys = (np.asarray(view.ds[d].values, float) for d in (x, y))
+    lx, ly = _is_log(xs), _is_log(ys)
+    image = _regular(xs, lx) and _regular(ys, ly)
+    return image and lx, image and ly
+
+
 def _edges(centres: np.ndarray, log: bool) -> np.ndarray:
     """Cell edges around ``centres`` (midpoints; geometric midpoints on a log axis, so no edge is <= 0)."""
     c = np.log10(centres) if log else np.asarray(centres, float)
@@ -54,8 +71,26 @@ def landscape(view: StoreView, feature: str, x: str, y: str, selection: dict | N
     units = view.ds[feature].attrs.get("units", "")
     label = view.ds[feature].attrs.get("long_name", feature)
     logx, logy = _is_log(xs), _is_log(ys)
-    mesh = hv.QuadMesh((_edges(xs, logx), _edges(ys, logy), values.values), kdims=[x, y], vdims=[hv.Dimension(feature, label=label, unit=units
-                                                                                     or None)])
+    vdim = hv.Dimension(feature, label=label, unit=units or None)
+    if _regular(xs, logx) and _regular(ys, logy):
+        # a regular grid (linear or log-spaced) is one image: far lighter to send and draw than a quad per cell
+        # (Bokeh images cannot sit on log axes, so log-spaced axes are shown as log10 of the values)
+        gx, gy = (np.log10(xs) if logx else xs), (np.log10(ys) if logy else ys)
+        kx = hv.Dimension(x, label=f"log10 {x}" if logx else x)
+        ky = hv.Dimension(y, label=f"log10 {y}" if logy else y)
+        ex, ey = _edges(gx, False), _edges(gy, False)
+        data = values.values                               # rows: y ascending in the store's order
+        if gy[0] < gy[-1]:
+            data = data[::-1]                              # an image's first row is its top
+        if gx[0] > gx[-1]:
+            data = data[:, ::-1]
+        mesh = hv.Image(data, bounds=(min(ex[0], ex[-1]), min(ey[0], ey[-1]), max(ex[0], ex[-1]), max(ey[0], ey[-1])),
+                        kdims=[kx, ky], vdims=[vdim])
+        px, py = (np.log10 if logx else np.asarray), (np.log10 if logy else np.asarray)
+        logx = logy = False
+    else:
+        mesh = hv.QuadMesh((_edges(xs, logx), _edges(ys, logy), values.values), kdims=[x, y], vdims=[vdim])
+        px = py = np.asarray
     mesh = mesh.opts(colorbar=True, cmap="viridis", tools=["hover", "tap"], logx=logx, logy=logy,
                      frame_width=420, frame_height=360, title=f"{label} over {x} x {y}", clipping_colors={"NaN": "white"})
     status = view.status_array(sel)
@@ -64,17 +99,20 @@ def landscape(view: StoreView, feature: str, x: str, y: str, selection: dict | N
         status.isin([storage.STATUS_DIVERGED, storage.STATUS_FAILED])
     bad_mask = bad_mask.transpose(y, x).values
     yy, xx = np.meshgrid(ys, xs, indexing="ij")
-    failed = hv.Points((xx[bad_mask], yy[bad_mask]), kdims=[x, y], label="failed or diverged").opts(
+    failed = hv.Points((px(xx[bad_mask]), py(yy[bad_mask])), kdims=mesh.kdims, label="failed or diverged").opts(
         marker="x", color="red", size=10)
     finite = np.isfinite(values.values)
     if finite.any():
         k = np.nanargmax(values.values)
         iy, ix = np.unravel_index(k, values.shape)
-        best = hv.Points([(xs[ix], ys[iy])], kdims=[x, y], label=f"best {float(values.values[iy, ix]):.4g}").opts(
+        best = hv.Points([(float(px(xs[ix])), float(py(ys[iy])))], kdims=mesh.kdims,
+                         label=f"best {float(values.values[iy, ix]):.4g}").opts(
             marker="star", color="orange", size=16, line_color="black")
     else:
-        best = hv.Points([], kdims=[x, y], label="best").opts(marker="star", color="orange", size=16)
-    return (mesh * failed * best).opts(legend_position="top_left")
+        best = hv.Points([], kdims=mesh.kdims, label="best").opts(marker="star", color="orange", size=16)
+    # framewise: a redraw with other axes or values gets its own ranges (a DynamicMap keeps the first otherwise)
+    return (mesh * failed * best).opts(hv.opts.Image(framewise=True), hv.opts.QuadMesh(framewise=True),
+                                       hv.opts.Points(framewise=True), hv.opts.Overlay(legend_position="top_left"))
 
 
 def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None, variable: str | None = None,
@@ -107,6 +145,7 @@ def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None,
     var_label = sel.get(var_dim, "value") if var_dim else "value"
     scatter = hv.Scatter(df, kdims=[axis], vdims=[c for c in vdims if c in df.columns])
     opts = dict(size=3, alpha=0.6, tools=["hover", "tap"], frame_width=520, frame_height=340, logx=_is_log(df[axis]),
+                framewise=True,
                 title=f"bifurcation diagram: min/max of {var_label} per region vs {axis}", ylabel=str(var_label))
     if color_by and color_by in df.columns:
         opts.update(color=color_by, cmap="plasma", colorbar=True)
@@ -142,8 +181,67 @@ def study_samples(view: StoreView, x: str, y: str, objective: str | None = None)
     xs, ys = ds[x].load().values[ok], ds[y].load().values[ok]
     pts = hv.Points((xs, ys, values[ok], ds["trial"].values[ok]), kdims=[x, y], vdims=[names[k], "trial"])
     return pts.opts(color=names[k], cmap="viridis", colorbar=True, size=8, tools=["hover", "tap"],
-                    logx=_is_log(xs), logy=_is_log(ys), frame_width=420, frame_height=360,
+                    logx=_is_log(xs), logy=_is_log(ys), frame_width=420, frame_height=360, framewise=True,
                     title=f"sampled points, coloured by {names[k]}")
+
+
+def _complete_trials(view: StoreView, k: int):
+    ds = view.ds
+    values = ds["objective_value"].isel(objective=k).load().values
+    ok = (view.status_array() == storage.TRIAL_COMPLETE).values & np.isfinite(values)
+    return ok, values
+
+
+def best_trials(view: StoreView, n: int = 10, objective: str | None = None) -> hv.Table:
+    """The ``n`` best complete trials: number, objective and scalar parameters."""
+    ds = view.ds
+    names = [str(v) for v in ds["objective"].values]
+    k = names.index(objective) if objective in names else 0
+    ok, values = _complete_trials(view, k)
+    maximize = str((ds["objective_value"].attrs.get("directions") or ["maximize"])[k]) == "maximize"
+    trials = ds["trial"].values[ok]
+    order = np.argsort(-values[ok] if maximize else values[ok], kind="stable")[:n]
+    params = [p for p in view.search_parameters if ds[p].ndim == 1]
+    cols = {"trial": trials[order], names[k]: values[ok][order]}
+    for p in params:
+        cols[p] = ds[p].load().values[ok][order]
+    return hv.Table(cols, kdims=["trial"], vdims=[names[k], *params]).opts(width=620, height=300,
+                                                                           title="best trials")
+
+
+def parameter_importances(view: StoreView, objective: str | None = None) -> hv.Bars:
+    """PED-ANOVA importances (Optuna; no scikit-learn needed) of the searched (scalar) parameters for the objective, from the stored trials."""
+    import optuna
+    from optuna.distributions import FloatDistribution
+
+    ds = view.ds
+    names = [str(v) for v in ds["objective"].values]
+    k = names.index(objective) if objective in names else 0
+    ok, values = _complete_trials(view, k)
+    params = [p for p in view.search_parameters if ds[p].ndim == 1]
+    space = (ds.attrs.get("spec") or {}).get("search", {}).get("space", {})
+    dists = {}
+    for p in params:
+        col = ds[p].load().values[ok]
+        entry = space.get(p, {})
+        low, high = float(entry.get("low", np.min(col))), float(entry.get("high", np.max(col)))
+        dists[p] = FloatDistribution(low, max(high, low + 1e-12), log=bool(entry.get("log", False)))
+    if len(params) < 2 or ok.sum() < 4:
+        return hv.Bars([], kdims=["parameter"], vdims=["importance"]).opts(title="parameter importances (too few trials)")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study()
+    cols = {p: ds[p].load().values[ok] for p in params}
+    for i, v in enumerate(values[ok]):
+        study.add_trial(optuna.trial.create_trial(params={p: float(cols[p][i]) for p in params}, distributions=dists,
+                                                  value=float(v)))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        imp = optuna.importance.get_param_importances(
+            study, evaluator=optuna.importance.PedAnovaImportanceEvaluator())
+    return hv.Bars(list(imp.items()), kdims=["parameter"], vdims=["importance"]).opts(
+        frame_width=360, frame_height=220, title=f"parameter importances for {names[k]} (PED-ANOVA)", tools=["hover"])
 
 
 def progress_text(view: StoreView) -> str:
@@ -151,4 +249,5 @@ def progress_text(view: StoreView) -> str:
     return f"{done} / {total} {'trials' if view.kind == 'study' else 'points'} done"
 
 
-__all__ = ["landscape", "bifurcation", "study_history", "study_samples", "progress_text"]
+__all__ = ["landscape", "bifurcation", "study_history", "study_samples", "best_trials", "parameter_importances",
+           "progress_text"]

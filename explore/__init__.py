@@ -6,11 +6,29 @@ from the command line. ``optimize(spec, store, trials)`` (``brainsweep optimize`
 trials are simulated in engine batches on the same workers. The engine does the simulating; this package knows
 Dask and Optuna, not numba.
 """
-from .optimize import StudyMismatchError, StudyReport, optimize
-from .plan import SweepPlan, point_seed
-from .schedule import SweepReport, connect, sweep
-from .search import StudySpec, load_study, parse_study
-from .spec import SpecError, SweepSpec, load_spec, parse_spec
+import importlib
 
-__all__ = ["optimize", "StudyReport", "StudyMismatchError", "StudySpec", "load_study", "parse_study", "sweep", "connect", "SweepReport", "SweepSpec", "SweepPlan", "SpecError", "load_spec", "parse_spec",
-           "point_seed"]
+# Names resolve on first use, so that importing a light module (``brainsweep.explore.build``, ``.spec``) does
+# not import Dask and Optuna (the dashboards re-simulate points without them).
+_EXPORTS = {
+    "optimize": "studies", "StudyReport": "studies", "StudyMismatchError": "studies",
+    "SweepPlan": "plan", "point_seed": "plan",
+    "sweep": "schedule", "connect": "schedule", "SweepReport": "schedule",
+    "StudySpec": "search", "load_study": "search", "parse_study": "search",
+    "SpecError": "spec", "SweepSpec": "spec", "load_spec": "spec", "parse_spec": "spec",
+    "simulate_point": "build",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

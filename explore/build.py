@@ -86,4 +86,30 @@ def lesion_masks(connectivity: Connectivity, lesions) -> np.ndarray:
     return masks
 
 
-__all__ = ["base_connectivity", "build_connectivity", "build_simulator", "lesion_masks"]
+def simulate_point(spec: SweepSpec, values: dict, seed: int, base: Connectivity | None = None):
+    """One sweep point (or study trial) simulated alone: ``(simulator, dataset)``.
+
+    ``values`` are the point's swept values by axis name; ``seed`` its noise seed (as stored). A member's
+    numbers do not depend on the batch it ran in, so this reproduces the stored results bit for bit.
+    """
+    from .spec import CONNECTOME_AXES
+
+    edits = {k: v for k, v in values.items() if k in CONNECTOME_AXES}
+    conn = build_connectivity(spec, edits, base=base)
+    sim = build_simulator(spec, conn)
+    batch = {}
+    for name, value in values.items():
+        if name in CONNECTOME_AXES:
+            continue
+        if name == "connectivity.lesion":
+            batch[name] = lesion_masks(conn, [value])
+        else:
+            batch[name] = np.atleast_1d(np.asarray(value, dtype=np.float64))[None, ...] \
+                if np.ndim(value) else np.array([float(value)])
+    if not batch:
+        pname = sim.coupling.parameter_names[0]
+        batch[f"coupling.{pname}"] = np.array([float(getattr(sim.coupling, pname)[0])])
+    return sim, sim.run(spec.length, batch=batch, seeds=[int(seed)])
+
+
+__all__ = ["base_connectivity", "build_connectivity", "build_simulator", "lesion_masks", "simulate_point"]

@@ -117,3 +117,62 @@ def _write_rest(store, axes, pending):
             storage.write_block(store, layout, k, {"fc_fit": np.full((1, 1), sum(index) / 10)},
                                 np.zeros((1, 1), np.int8), np.full((1, 1), ""), np.zeros((1, 1), np.int64))
             time.sleep(0.2)
+
+
+def test_report_is_standalone_html_that_renders_offline_and_pngs(browser, tmp_path):
+    from brainsweep.dashboards.report import write_report
+
+    axes = {"model.a": [0.0, 0.1, 0.2], "coupling.a": [0.0, 0.1]}
+    store = make_store(tmp_path / "rep.zarr", axes, with_extrema=True)
+    files = write_report([str(store)], str(tmp_path / "report.html"), str(tmp_path / "png"))
+    text = (tmp_path / "report.html").read_text()
+    assert "cdn.bokeh.org" not in text and "<script src=\"http" not in text      # BokehJS inlined: offline
+    pngs = [f for f in files if f.suffix == ".png"]
+    assert {f.name for f in pngs} == {"rep_landscape_fc_fit.png", "rep_bifurcation.png"}
+    assert all(f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f.stat().st_size > 5000 for f in pngs)
+    context = browser.new_context(offline=True)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"file://{tmp_path / 'report.html'}")
+    wait_until(lambda: page.locator("canvas").count() >= 2)
+    assert not errors, errors
+    context.close()
+
+
+@pytest.mark.slow
+def test_widgets_redraw_and_a_click_drills_down_on_a_real_sweep(browser, tmp_path):
+    from brainsweep.explore import sweep
+
+    raw = {"name": "browser", "connectivity": {"dataset": "hcp80", "conduction_speed": 10.0},
+           "model": {"name": "ReducedWongWang", "initial_state": {"S": 0.1}}, "coupling": {"name": "Linear"},
+           "integrator": {"name": "HeunStochastic", "dt": 0.5, "noise": {"nsig": 1e-4}},
+           "monitors": [{"name": "BalloonWindkessel", "period": 720.0}],
+           "features": [{"name": "fc_fit", "monitor": "balloon_windkessel", "empirical": "hcp80"}],
+           "length": 12000.0, "transient": 2000.0, "seed": 5,
+           "axes": {"coupling.a": [0.0, 0.1, 0.2], "noise.nsig": {"logspace": [-5, -3, 3]}}, "dtype": "float32"}
+    store = tmp_path / "real.zarr"
+    sweep(raw, store, n_workers=1)
+    proc, url = serve(store)
+    try:
+        page, errors = open_page(browser, url)
+        plot = page.locator(".bk-Canvas").first
+        wait_until(lambda: plot.bounding_box() is not None)
+        time.sleep(1.0)
+        before = plot.screenshot()
+        page.locator("select").nth(1).select_option("noise.nsig")        # x: swap the axes
+        page.locator("select").nth(2).select_option("coupling.a")
+        wait_until(lambda: plot.screenshot() != before)                    # the landscape was redrawn
+        box = plot.bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5)   # a cell near the middle
+        try:
+            page.get_by_text("recomputed fc_fit").wait_for(timeout=90_000)    # the drill-down of that point
+        finally:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-drilldown.png"), full_page=True)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-drilldown.png"), full_page=True)
+        assert not errors, errors
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

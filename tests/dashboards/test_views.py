@@ -9,6 +9,7 @@ import pytest
 
 from brainsweep import storage
 from brainsweep.dashboards import StoreError, StoreView, bifurcation, build_app, landscape, study_history
+from brainsweep.dashboards.views import best_trials, parameter_importances
 from brainsweep.storage import StoreLayout, VariableSpec
 
 REGIONS = ["rA", "rB", "lA"]
@@ -51,17 +52,22 @@ def test_landscape_values_best_point_and_failed_points(tmp_path):
     assert view.progress() == (11, 12)
     overlay = landscape(view, "fc_fit", "coupling.a", "noise.nsig")
     mesh, failed, best = overlay.values()
-    assert isinstance(mesh, hv.QuadMesh) and [d.name for d in mesh.kdims] == ["coupling.a", "noise.nsig"]
+    # a regular grid is one Image; the log-spaced axis is drawn as log10 of its values
+    assert isinstance(mesh, hv.Image) and [d.name for d in mesh.kdims] == ["coupling.a", "noise.nsig"]
+    assert mesh.kdims[1].label == "log10 noise.nsig"
     grid = mesh.dimension_values(2, flat=False)                  # (y, x) values
     assert grid.shape == (3, 4)
     assert grid[1, 2] == pytest.approx(0.3)                      # index (2, 1) -> (2 + 1) / 10
     assert np.isnan(grid[0, 0])                                   # unfinished: blank
     assert np.isnan(grid[2, 3])                                   # failed: blank, not a low value ...
-    assert failed.dimension_values(0).tolist() == [0.3] and failed.dimension_values(1).tolist() == [1e-3]  # ... crossed
+    assert failed.dimension_values(0).tolist() == [0.3] and failed.dimension_values(1).tolist() == [-3.0]  # ... crossed
     # best among finished ok points: index (3, 1) = 0.4 and (2, 2) = 0.4; the first in (y, x) order
     assert best.dimension_values(0)[0] in (0.2, 0.3) and "0.4" in best.label
-    assert mesh.opts.get("plot").kwargs["logy"] and not mesh.opts.get("plot").kwargs["logx"]
     hv.render(overlay, backend="bokeh")
+    irregular = make_store(tmp_path / "irr.zarr", {"coupling.a": [0.0, 0.1, 0.5], "noise.nsig": [1e-5, 1e-4, 1e-2]})
+    quad = landscape(StoreView(str(irregular)), "fc_fit", "coupling.a", "noise.nsig").values()[0]
+    assert isinstance(quad, hv.QuadMesh) and quad.opts.get("plot").kwargs["logy"]    # uneven: cells on log axes
+    assert quad.dimension_values(2, flat=False)[2, 1] == pytest.approx(0.3)
 
 
 def test_four_axes_are_fixed_by_selection_and_one_axis_draws_a_curve(tmp_path):
@@ -119,7 +125,26 @@ def test_a_study_store_shows_history_and_best_so_far(tmp_path):
     scatter, curve = study_history(view).values()
     assert scatter.dimension_values(1).tolist() == [0.1, 0.3, 0.2, 0.5]      # the failed trial left out
     assert curve.dimension_values(1).tolist() == [0.1, 0.3, 0.3, 0.5]
+    table = best_trials(view).dframe()
+    assert table["trial"].tolist() == [3, 1, 2, 0] and table["fc_fit"].tolist() == [0.5, 0.3, 0.2, 0.1]
     build_app([str(path)]).get_root()
+
+
+def test_importances_find_the_parameter_that_matters(tmp_path):
+    layout = storage.TrialLayout(
+        variables=(VariableSpec("coupling.a"), VariableSpec("noise.nsig"),
+                   VariableSpec("objective_value", ("objective",), attrs={"directions": ["maximize"]})),
+        extra_coords={"objective": np.array(["fc_fit"])}, attrs={"spec": "{}", "kind": "study"})
+    path = tmp_path / "imp.zarr"
+    storage.create_trial_store(path, layout)
+    rng = np.random.default_rng(1)
+    a, nsig = rng.uniform(0, 1, 60), rng.uniform(0, 1, 60)
+    storage.write_trials(path, layout, range(60), {"coupling.a": a, "noise.nsig": nsig,
+                                                    "objective_value": (np.sin(3 * a) + 0.01 * nsig)[:, None]},
+                         [0] * 60, [""] * 60)
+    bars = parameter_importances(StoreView(str(path)))
+    imp = dict(zip(bars.dimension_values(0), bars.dimension_values(1)))
+    assert imp["coupling.a"] > 2 * imp["noise.nsig"]
 
 
 def test_bad_paths_give_one_line_each(tmp_path):
@@ -141,3 +166,53 @@ def test_cli_refuses_a_public_address_without_allow_remote(tmp_path):
     proc = cli("dashboard", tmp_path / "missing.zarr", "--no-browser")
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "no such store" in err
+
+
+@pytest.mark.slow
+def test_tapping_a_landscape_cell_drills_down_to_that_point_and_reproduces_it(tmp_path):
+    """A real (tiny) sweep; the tapped point is re-simulated from the stored spec and seed."""
+    from brainsweep.explore import sweep
+
+    raw = {"name": "drill", "connectivity": {"dataset": "hcp80", "conduction_speed": 10.0},
+           "model": {"name": "ReducedWongWang", "initial_state": {"S": 0.1}}, "coupling": {"name": "Linear"},
+           "integrator": {"name": "HeunStochastic", "dt": 0.5, "noise": {"nsig": 1e-4}},
+           "monitors": [{"name": "BalloonWindkessel", "period": 720.0}],
+           "features": [{"name": "fc_fit", "monitor": "balloon_windkessel", "empirical": "hcp80"}],
+           "length": 12000.0, "transient": 2000.0, "seed": 5,
+           "axes": {"coupling.a": [0.0, 0.2], "noise.nsig": {"logspace": [-5, -3, 3]}}, "dtype": "float32"}
+    store = tmp_path / "drill.zarr"
+    sweep(raw, store, n_workers=1)
+    app = build_app([str(store)])
+    panel = app[0]
+    panel.widgets["tap"].event(x=0.19, y=-3.9)       # near coupling.a 0.2, log10 noise.nsig -4 (drawn as log10)
+    drill = next(p for p in panel.select(pn.pane.HoloViews) if p.name == "drill-down")
+    table = next(e for e in drill.object if isinstance(e, hv.Table)).dframe().set_index("parameter")["value"]
+    assert table["coupling.a"] == "0.2" and float(table["noise.nsig"]) == pytest.approx(1e-4)
+    assert table["stored fc_fit"] == table["recomputed fc_fit"]      # the sweep's number, reproduced
+    assert {type(e) for e in drill.object} >= {hv.Image, hv.Scatter, hv.Overlay, hv.Table}
+
+
+def test_phase_plane_field_nullclines_and_trajectories_follow_the_model():
+    from brainsweep.dashboards.explorer import explorer_panel, phase_plane
+    from brainsweep.engine import models
+
+    overlay = phase_plane("Generic2dOscillator", "V", "W", {"a": -2.0})
+    field, dv, dw, *paths = overlay.values()
+    assert isinstance(field, hv.VectorField) and isinstance(dv, hv.Contours) and len(paths) == 4
+    model = models.Generic2dOscillator(a=-2.0)
+    x, y, angle = (field.dimension_values(k) for k in range(3))
+    d = model.evaluate_dfun(np.array([x, y]))
+    np.testing.assert_allclose(angle, np.arctan2(d[1], d[0]))
+    for contour, comp in ((dv, 0), (dw, 1)):                        # nullcline points: that derivative ~ 0
+        pts = np.column_stack([contour.dimension_values(0), contour.dimension_values(1)])
+        pts = pts[np.isfinite(pts).all(axis=1)]
+        scale = np.abs(model.evaluate_dfun(np.array([x, y]))[comp]).max()
+        assert np.abs(model.evaluate_dfun(pts.T)[comp]).max() < 0.05 * scale
+    start = np.array([paths[0].dimension_values(0)[0], paths[0].dimension_values(1)[0]])
+    end = np.array([paths[0].dimension_values(0)[-1], paths[0].dimension_values(1)[-1]])
+    # a = -2: trajectories slow down towards the stable fixed point
+    assert np.abs(model.evaluate_dfun(end[:, None])).max() < 0.1 * np.abs(model.evaluate_dfun(start[:, None])).max()
+    panel = explorer_panel()
+    before = panel.plot.object.values()[0].dimension_values(2).copy()
+    next(s for s in panel.widgets["sliders"] if s.label == "a").value = 0.5
+    assert not np.allclose(panel.plot.object.values()[0].dimension_values(2), before)

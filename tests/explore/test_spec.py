@@ -134,3 +134,18 @@ def test_a_spec_survives_the_json_trip_to_the_workers_with_its_axis_order():
     assert again.fingerprint() == spec.fingerprint()
     swapped = dict(raw, axes=dict(reversed(list(raw["axes"].items()))))
     assert parse_spec(swapped).fingerprint() != spec.fingerprint()
+
+
+def test_public_names_are_the_functions_whatever_was_imported_first():
+    """The package resolves its names lazily (no Dask/Optuna for light imports); no name may be shadowed by a
+    submodule of the same name."""
+    import importlib
+    import sys
+
+    import brainsweep.explore as explore
+
+    for module in ("studies", "schedule", "build", "plan", "search", "spec"):
+        importlib.import_module(f"brainsweep.explore.{module}")
+    for name in explore.__all__:
+        assert not isinstance(getattr(explore, name), type(sys)), name
+    assert callable(explore.optimize) and callable(explore.sweep) and callable(explore.simulate_point)

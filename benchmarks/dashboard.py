@@ -1,0 +1,109 @@
+"""Dashboard responsiveness in a real browser: time to the first rendered landscape, and widget latency.
+
+A synthetic 100 x 100 sweep store with 80 regions (written through the storage layer: two scalar features and
+a per-region mean) is served by ``brainsweep dashboard``; headless Debian chromium (playwright) opens it.
+
+- first render: from ``page.goto`` to the landscape's canvas being drawn (targets < 2 s);
+- widget latency: from choosing another feature in the select box to the landscape's pixels changing
+  (screenshots polled; includes one screenshot's time, so it is an upper bound; target < 300 ms).
+
+Figures are printed, never asserted::
+
+    . .venv/bin/activate
+    python benchmarks/dashboard.py          # about 1 minute
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+REGIONS = 80
+
+
+def make_store(path: str, n: int) -> None:
+    from brainsweep import storage
+    from brainsweep.storage import StoreLayout, VariableSpec
+
+    axes = {"coupling.a": np.linspace(0, 1, n), "noise.nsig": np.logspace(-5, -3, n)}
+    layout = StoreLayout(grid_dims=tuple(axes), grid_coords=axes, chunks=(10, 10),
+                         variables=(VariableSpec("fc_fit", attrs={"long_name": "FC fit"}),
+                                    VariableSpec("fcd_ks", attrs={"long_name": "FCD KS distance"}),
+                                    VariableSpec("mean", ("region",))),
+                         extra_coords={"region": np.array([f"r{k:02d}" for k in range(REGIONS)])},
+                         attrs={"spec": "{}", "title": f"synthetic {n} x {n}"})
+    storage.create_store(path, layout)
+    a, s = np.meshgrid(axes["coupling.a"], np.log10(axes["noise.nsig"]), indexing="ij")
+    fit = np.exp(-((a - 0.4) ** 2) / 0.02 - ((s + 4.5) ** 2)) * 0.6
+    for k, block in enumerate(layout.blocks()):
+        shape = layout.block_shape(block)
+        storage.write_block(path, layout, k, {"fc_fit": fit[block], "fcd_ks": 1 - fit[block],
+                                              "mean": np.random.default_rng(k).random(shape + (REGIONS,))},
+                            np.zeros(shape, np.int8), np.full(shape, ""), np.zeros(shape, np.int64))
+    storage.finalize_store(path)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--grid", type=int, default=100)
+    ap.add_argument("--repeats", type=int, default=5)
+    a = ap.parse_args(argv)
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        print("chromium not found (apt-get install chromium)")
+        return 1
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="bs-dash-bench-") as tmp:
+        store = os.path.join(tmp, "grid.zarr")
+        t0 = time.perf_counter()
+        make_store(store, a.grid)
+        print(f"store {a.grid} x {a.grid} x {REGIONS} regions written in {time.perf_counter() - t0:.1f} s", flush=True)
+        port = 5000 + os.getpid() % 1000
+        server = subprocess.Popen([sys.executable, "-m", "brainsweep.cli", "dashboard", store, "--no-browser",
+                                   "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        while not server.stdout.readline().startswith("dashboard"):
+            pass
+        first, latency = [], []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"])
+            for _ in range(a.repeats):
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                t0 = time.perf_counter()
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.locator("canvas").first.wait_for(timeout=60_000)
+                first.append(time.perf_counter() - t0)
+                plot = page.locator(".bk-Canvas").first
+                time.sleep(0.5)
+                before = plot.screenshot()
+                select = page.locator("select").first
+                options = select.locator("option").all_inner_texts()
+                current = select.input_value()
+                target = next(o for o in options if o != current)
+                t0 = time.perf_counter()
+                select.select_option(target)
+                while plot.screenshot() == before:
+                    if time.perf_counter() - t0 > 10:
+                        break
+                latency.append(time.perf_counter() - t0)
+                page.close()
+            browser.close()
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"\n## Dashboard, {a.grid} x {a.grid} store, {REGIONS} regions (headless chromium, {a.repeats} page loads)\n")
+    print("| measure | median | best | worst | target |")
+    print("|---|---|---|---|---|")
+    print(f"| request to first rendered landscape | {np.median(first):.2f} s | {min(first):.2f} s | {max(first):.2f} s | < 2 s |")
+    print(f"| widget change to redrawn landscape | {1000 * np.median(latency):.0f} ms | {1000 * min(latency):.0f} ms | "
+          f"{1000 * max(latency):.0f} ms | < 300 ms |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
