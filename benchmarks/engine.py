@@ -286,16 +286,13 @@ def worker_tvb_rww(p):
     import warnings
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()
-    from tvb.simulator.lab import connectivity, coupling, integrators, models, monitors, noise, simulator
+    from tvb.simulator.lab import coupling, integrators, models, monitors, noise, simulator
     t_imp = time.perf_counter() - t0
     logging.disable(logging.WARNING)
     import numpy as np
     W, L = _peers.load_hcp_subject(p["hcp"], p.get("subject", "101309"))
     N = W.shape[0]
-    conn = connectivity.Connectivity(weights=W, tract_lengths=L, centres=np.zeros((N, 3)),
-                                     region_labels=np.array([f"r{i:02d}" for i in range(N)]),
-                                     speed=np.array([10.0]))
-    conn.configure()
+    conn = _peers.tvb_connectivity(W, L, speed=10.0)
     sim = simulator.Simulator(model=models.ReducedWongWang(), connectivity=conn,
                               coupling=coupling.Linear(a=np.array([0.05])),
                               integrator=integrators.HeunStochastic(

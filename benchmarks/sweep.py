@@ -124,17 +124,13 @@ def tvb_point(argv: list[str]) -> None:
     length = float(argv[0])
     import numpy as np
     t0 = time.perf_counter()
-    from tvb.simulator.lab import connectivity, coupling, integrators, models, monitors, noise, simulator
+    from tvb.simulator.lab import coupling, integrators, models, monitors, noise, simulator
     t_imp = time.perf_counter() - t0
     logging.disable(logging.WARNING)
     from brainsweep.engine import datasets
     conn_bs = datasets.bundled_hcp80().connectivity()
-    W, L = conn_bs.weights, conn_bs.tract_lengths
-    N = W.shape[0]
-    conn = connectivity.Connectivity(weights=W, tract_lengths=L, centres=np.zeros((N, 3)),
-                                     region_labels=np.array([f"r{i:02d}" for i in range(N)]),
-                                     speed=np.array([10.0]))
-    conn.configure()
+    N = conn_bs.number_of_regions
+    conn = _peers.tvb_connectivity(conn_bs.weights, conn_bs.tract_lengths, speed=10.0)
     sim = simulator.Simulator(model=models.ReducedWongWang(), connectivity=conn,
                               coupling=coupling.Linear(a=np.array([0.1])),
                               integrator=integrators.HeunStochastic(
@@ -220,7 +216,6 @@ def main(argv=None) -> int:
     length = a.length or (40_000.0 if a.quick else 60_000.0)
     peer_length = a.peer_length or (2_000.0 if a.quick else 10_000.0)
     spec = grid_spec(n, length, min(10_000.0, length / 6))
-    import brainsweep
     from importlib import metadata
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; python "
           f"{platform.python_version()}; brainsweep {metadata.version('brainsweep')}, dask "

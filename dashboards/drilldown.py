@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import holoviews as hv
 import numpy as np
-import xarray as xr
 
 from .data import StoreView
 

@@ -534,19 +534,32 @@ def _compare(sim_fc: Matrix, emp_fc: Matrix, exclude_interhemispheric: bool, hem
     return out.rename(name)
 
 
+def _rowwise(fn, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``fn(x, y)`` of each pair of 1-D rows (last axis) of broadcast ``a`` and ``b``.
+
+    Row by row on contiguous copies, so that a member's value does not depend on the batch it is in (NumPy
+    sums a 1-D array and the rows of a 2-D one in different orders)."""
+    a, b = np.broadcast_arrays(a, b)
+    rows_a, rows_b = a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])
+    out = np.array([fn(np.ascontiguousarray(x), np.ascontiguousarray(y)) for x, y in zip(rows_a, rows_b)],
+                   dtype=np.float64)
+    return out.reshape(a.shape[:-1])
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    x, y = x - x.mean(), y - y.mean()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.clip((x * y).sum() / np.sqrt((x * x).sum() * (y * y).sum()), -1.0, 1.0))
+
+
 def _pearson_last(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pearson r along the last axis of broadcast ``a`` and ``b`` (NaN if either has NaN)."""
-    a, b = np.broadcast_arrays(a, b)
-    a = a - a.mean(axis=-1, keepdims=True)
-    b = b - b.mean(axis=-1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = (a * b).sum(axis=-1) / np.sqrt((a * a).sum(axis=-1) * (b * b).sum(axis=-1))
-    return np.clip(r, -1.0, 1.0)
+    return _rowwise(_pearson, a, b)
 
 
 def _rmse_last(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Root-mean-square difference along the last axis."""
-    return np.sqrt(np.mean((a - b) ** 2, axis=-1))
+    return _rowwise(lambda x, y: float(np.sqrt(np.mean((x - y) ** 2))), a, b)
 
 
 def fc_fit(sim_fc: Matrix, emp_fc: Matrix, exclude_interhemispheric: bool = False,

@@ -27,6 +27,21 @@ from .component import Component, Parameter
 DEFAULT_PERIOD = 0.9765625
 
 
+def _snake(name: str) -> str:
+    out = []
+    for k, ch in enumerate(name):
+        if ch.isupper() and k and (not name[k - 1].isupper() or (k + 1 < len(name) and name[k + 1].islower())):
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def output_name(monitor) -> str:
+    """The name of a monitor's recordings in a simulation's Dataset: its ``output_name`` if it has one
+    (``"ieeg"``), else its class name in snake case (``TemporalAverage`` -> ``"temporal_average"``)."""
+    return getattr(monitor, "output_name", None) or _snake(type(monitor).__name__)
+
+
 class Monitor(Component):
     """Base class."""
 
@@ -300,7 +315,7 @@ class _SpikeSampler:
 
 
 __all__ = ["Monitor", "Raw", "SubSample", "TemporalAverage", "Bold", "BalloonWindkessel", "PoissonSpikes",
-           "DEFAULT_PERIOD"]
+           "DEFAULT_PERIOD", "output_name"]
 
 
 def __getattr__(name):

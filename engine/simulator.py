@@ -38,7 +38,7 @@ from .coupling import Coupling, Linear
 from .integrators import HeunDeterministic, Integrator, IntegratorStochastic
 from .kernel import build_edges, choose_time_block, load_kernel
 from .model import Model
-from .monitors import Monitor, TemporalAverage
+from .monitors import Monitor, TemporalAverage, output_name
 from .noise import Multiplicative, broadcast_nsig
 from .equations import Equation
 from .rng import noise_keys
@@ -62,15 +62,6 @@ class _RunState:
     diverged: np.ndarray
     divergence_time: np.ndarray
     posts: list                        # per monitor: None or its post-processor (with its own state)
-
-
-def _snake(name: str) -> str:
-    out = []
-    for k, ch in enumerate(name):
-        if ch.isupper() and k and (not name[k - 1].isupper() or (k + 1 < len(name) and name[k + 1].islower())):
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
 
 
 @functools.lru_cache(maxsize=None)
@@ -734,7 +725,7 @@ class Simulator:
         vois = list(self.model.variables_of_interest)
         names, counts = [], {}
         for mon in self.monitors:
-            base = getattr(mon, "output_name", None) or _snake(type(mon).__name__)
+            base = output_name(mon)
             counts[base] = counts.get(base, 0) + 1
             names.append(base if counts[base] == 1 else f"{base}_{counts[base] - 1}")
         arrays = {}

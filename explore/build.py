@@ -86,6 +86,29 @@ def lesion_masks(connectivity: Connectivity, lesions) -> np.ndarray:
     return masks
 
 
+def batch_values(sim: Simulator, lanes: list[dict]) -> dict[str, np.ndarray]:
+    """The engine ``batch`` of lanes that share ``sim``'s connectome, from each lane's swept values.
+
+    Connectome-level values are left out (they are in the connectome); lesions become masks; a per-region
+    value (an array) gives ``(B, N)``, a number ``(B,)``. With nothing else to vary, lanes differ by their
+    seeds only, so the batch is the simulator's own first coupling parameter for every lane.
+    """
+    from .spec import CONNECTOME_AXES
+
+    batch = {}
+    for name in lanes[0]:
+        if name in CONNECTOME_AXES:
+            continue
+        if name == "connectivity.lesion":
+            batch[name] = lesion_masks(sim.connectivity, [lane[name] for lane in lanes])
+        else:
+            batch[name] = np.array([lane[name] for lane in lanes], dtype=np.float64)
+    if not batch:
+        pname = sim.coupling.parameter_names[0]
+        batch[f"coupling.{pname}"] = np.full(len(lanes), float(getattr(sim.coupling, pname)[0]))
+    return batch
+
+
 def simulate_point(spec: SweepSpec, values: dict, seed: int, base: Connectivity | None = None):
     """One sweep point (or study trial) simulated alone: ``(simulator, dataset)``.
 
@@ -94,22 +117,10 @@ def simulate_point(spec: SweepSpec, values: dict, seed: int, base: Connectivity 
     """
     from .spec import CONNECTOME_AXES
 
-    edits = {k: v for k, v in values.items() if k in CONNECTOME_AXES}
-    conn = build_connectivity(spec, edits, base=base)
-    sim = build_simulator(spec, conn)
-    batch = {}
-    for name, value in values.items():
-        if name in CONNECTOME_AXES:
-            continue
-        if name == "connectivity.lesion":
-            batch[name] = lesion_masks(conn, [value])
-        else:
-            batch[name] = np.atleast_1d(np.asarray(value, dtype=np.float64))[None, ...] \
-                if np.ndim(value) else np.array([float(value)])
-    if not batch:
-        pname = sim.coupling.parameter_names[0]
-        batch[f"coupling.{pname}"] = np.array([float(getattr(sim.coupling, pname)[0])])
-    return sim, sim.run(spec.length, batch=batch, seeds=[int(seed)])
+    sim = build_simulator(spec, build_connectivity(spec, {k: v for k, v in values.items() if k in CONNECTOME_AXES},
+                                                   base=base))
+    return sim, sim.run(spec.length, batch=batch_values(sim, [values]), seeds=[int(seed)])
 
 
-__all__ = ["base_connectivity", "build_connectivity", "build_simulator", "lesion_masks", "simulate_point"]
+__all__ = ["base_connectivity", "build_connectivity", "build_simulator", "lesion_masks", "batch_values",
+           "simulate_point"]

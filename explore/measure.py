@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from brainsweep.engine import datasets, features
+from brainsweep.engine import datasets, features, monitors
 
 from .spec import SweepSpec
 
@@ -43,23 +43,36 @@ def empirical_fcd_values(source: str) -> np.ndarray:
 
 def _monitor_space(sim, name: str):
     """(variable labels, space dim, space labels) of the monitor whose output is called ``name``."""
-    from brainsweep.engine.simulator import _snake
-
     vois = list(sim.model.variables_of_interest)
     for mon in sim.monitors:
-        if (getattr(mon, "output_name", None) or _snake(type(mon).__name__)) == name:
+        if monitors.output_name(mon) == name:
             space, labels = mon.output_space(sim.connectivity)
             return [vois[k] for k in mon.voi_indices(len(vois))], space, [str(x) for x in labels]
     raise KeyError(name)
 
 
+def stored_name(feat: dict, base: str) -> str:
+    """The store variable of output ``base`` of a feature: its ``as`` name if given (a prefix for features with
+    several outputs: ``as: net`` -> ``net_min``, ``net_max``), else ``base``."""
+    prefix = feat.get("as")
+    return f"{prefix}_{base}" if prefix and feat["name"] in ("extrema", "synchrony") else (prefix or base)
+
+
+#: Features with one number per point, and their outputs.
+SCALAR_OUTPUTS = {"fc_fit": ("fc_fit",), "fc_rmse": ("fc_rmse",), "fcd_ks": ("fcd_ks",),
+                  "synchrony": ("synchrony", "metastability")}
+
+
+def scalar_names(spec: SweepSpec) -> dict[str, str]:
+    """Store names of the spec's scalar outputs -> the output they are (``fc_fit``, ``metastability`` ...)."""
+    return {stored_name(f, base): base for f in spec.features for base in SCALAR_OUTPUTS.get(f["name"], ())}
+
+
 def series_times(spec: SweepSpec, sim, monitor: str, every: int) -> list[float]:
     """Time stamps (ms) of the samples a ``timeseries`` feature keeps: from the transient on, every ``every``-th."""
-    from brainsweep.engine.simulator import _snake
-
     dt = sim.integrator.dt
     n_steps = int(np.ceil(spec.length / dt))
-    mon = next(m for m in sim.monitors if (getattr(m, "output_name", None) or _snake(type(m).__name__)) == monitor)
+    mon = next(m for m in sim.monitors if monitors.output_name(m) == monitor)
     times = np.asarray(mon.step_times(mon.sample_steps(1, n_steps, dt), dt), dtype=np.float64)
     return [float(x) for x in times[times >= spec.transient][::every]]
 
@@ -76,11 +89,10 @@ def output_specs(spec: SweepSpec, sim) -> list[Output]:
 
     for feat in spec.features:
         kind, mon = feat["name"], feat["monitor"]
-        prefix = feat.get("as")
         variables, space, labels = _monitor_space(sim, mon)
 
-        def named(base: str) -> str:
-            return f"{prefix}_{base}" if prefix and kind in ("extrema", "synchrony") else (prefix or base)
+        def named(base: str, feat=feat) -> str:
+            return stored_name(feat, base)
 
         if kind in ("fc_fit", "fc_rmse", "fcd_ks"):
             outs.append(Output(named(kind), (), (), long_name={"fc_fit": "FC fit (Pearson r of upper triangles)",
@@ -116,17 +128,9 @@ def output_specs(spec: SweepSpec, sim) -> list[Output]:
 def compute(spec: SweepSpec, sim, ds: xr.Dataset, outputs: list[Output]) -> dict[str, np.ndarray]:
     """Each output as an array ``(batch, *extra dims)``.
 
-    Members are measured one at a time, on contiguous copies: NumPy may sum in another order for other array
-    shapes, and a point's features must not depend on the batch it was simulated in (nor on the batch size).
+    A point's features do not depend on the batch it was simulated in: the engine's features compute each
+    member on its own (``tests/engine/test_features.py`` checks it bit for bit).
     """
-    n = ds.sizes.get("batch", 0)
-    if n <= 1:
-        return _compute(spec, sim, ds, outputs)
-    parts = [_compute(spec, sim, ds.isel(batch=[b]).copy(deep=True), outputs) for b in range(n)]
-    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
-
-
-def _compute(spec: SweepSpec, sim, ds: xr.Dataset, outputs: list[Output]) -> dict[str, np.ndarray]:
     results: dict[str, np.ndarray] = {}
     it = iter(outputs)
     hemispheres = sim.connectivity.hemispheres

@@ -99,6 +99,12 @@ class SweepPlan:
         return [tuple(slice(s, min(s + c, n)) for s, c, n in zip(starts, self.chunks, self.shape))
                 for starts in itertools.product(*ranges)]
 
+    def block(self, index: int) -> tuple[slice, ...]:
+        """Block ``index`` of :meth:`blocks` without building the list (tasks ask for one block each)."""
+        counts = [-(-n // c) for n, c in zip(self.shape, self.chunks)]
+        starts = [i * c for i, c in zip(np.unravel_index(index, counts), self.chunks)]
+        return tuple(slice(s, min(s + c, n)) for s, c, n in zip(starts, self.chunks, self.shape))
+
     def point(self, index: tuple[int, ...]) -> Point:
         values, repeat = {}, 0
         for d, i in zip(self.dims, index):

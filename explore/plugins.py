@@ -29,7 +29,8 @@ class KernelWarmUp(WorkerPlugin):
             result = await loop.run_in_executor(None, self.fn, *self.args)
         except Exception as exc:  # noqa: BLE001 - the tasks will meet (and record) the same error
             result = {"error": f"{type(exc).__name__}: {exc}"}
-        getattr(worker, _ATTR, None) or setattr(worker, _ATTR, {})
+        if not hasattr(worker, _ATTR):
+            setattr(worker, _ATTR, {})
         getattr(worker, _ATTR)[self.name] = result
 
 

@@ -18,12 +18,13 @@ import uuid
 from dataclasses import dataclass, field
 
 import dask
+import numpy as np
 
 from brainsweep import storage
 
 from . import build, tasks
 from .plugins import warmed_up
-from .spec import SweepSpec, load_spec
+from .spec import load_spec
 
 
 @dataclass
@@ -83,12 +84,12 @@ class Progress:
 
 @contextlib.contextmanager
 def connect(client=None, scheduler: str | None = None, scheduler_file: str | None = None,
-            n_workers: int | None = None, dashboard: bool = True):
+            n_workers: int | None = None):
     """A Dask client: the one given, one connected to ``scheduler``/``scheduler_file``, or a LocalCluster with one
     single-threaded worker process per core (numba limited to one thread in each).
 
-    The LocalCluster's scheduler serves its dashboard on a free loopback port (never a fixed or public one);
-    ``dashboard`` only says whether the caller will show its address."""
+    The LocalCluster's scheduler serves its dashboard on a free loopback port (never a fixed or public one).
+    """
     from distributed import Client, LocalCluster
 
     if client is not None:
@@ -146,7 +147,7 @@ def sweep(spec, store, client=None, *, scheduler: str | None = None, scheduler_f
     report.skipped_blocks = len(blocks) - len(pending)
     spec_json = json.dumps(spec.to_dict(), default=str)
     if pending:
-        with connect(client, scheduler, scheduler_file, n_workers, dashboard=not quiet) as c:
+        with connect(client, scheduler, scheduler_file, n_workers) as c:
             _run(c, spec_json, pending, store, base, prep, report, quiet, retries, announce)
     storage.finalize_store(store)
     report.wall_s = time.perf_counter() - t0
@@ -162,7 +163,7 @@ def _run(client, spec_json, pending, store, base, prep, report, quiet, retries, 
     if announce:
         announce(f"Dask: {report.workers} worker(s), dashboard {report.dashboard or '(none)'}")
     base_future = share(client, base)
-    sizes = {k: len(prep.plan.block_points(prep.plan.blocks()[k])) for k in pending}
+    sizes = {k: int(np.prod(prep.plan.block_shape(prep.plan.block(k)))) for k in pending}
     # every worker (and any that joins later) readies the block kernel before it takes a block
     with warmed_up(client, tasks.warm_up, spec_json, base) as warm_results:
         progress = Progress(sum(sizes.values()), quiet=quiet)

@@ -27,14 +27,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import yaml
 
-from .spec import CONNECTOME_AXES, SpecError, SweepSpec, _fail, _mapping, _number, parse_spec
+from .measure import SCALAR_OUTPUTS, scalar_names, stored_name
+from .spec import CONNECTOME_AXES, SpecError, SweepSpec, _fail, _mapping, _number, parse_spec, read_spec_file
 
 SAMPLERS = ("tpe", "cmaes", "gp", "random", "grid", "qmc")
 #: Features an objective may use: the scalar features of the spec, and their default direction.
@@ -210,13 +208,8 @@ def parse_study(raw: dict, source: str = "") -> StudySpec:
         if search.get("sampler") == "grid":
             _fail("search.sampler: grid cannot search per-region parameters (one value per region); use tpe or cmaes")
 
-    names = []
-    for feat in sim.features:
-        if feat["name"] == "synchrony":
-            names += [feat.get("as", "synchrony"), "metastability"]
-        elif feat["name"] in SCALAR_FEATURES:
-            names.append(feat.get("as", feat["name"]))
-    available = set(names)
+    outputs = scalar_names(sim)            # store name -> output (the names measure.compute gives them)
+    available = set(outputs)
     if not available:
         _fail("features: a study needs at least one scalar feature (fc_fit, fc_rmse, fcd_ks or synchrony)")
     objs = search["objective"]
@@ -229,8 +222,7 @@ def parse_study(raw: dict, source: str = "") -> StudySpec:
             if len(obj) > 1:
                 _fail(f"search.direction is required for the weighted objective {obj}")
             feat = next(iter(obj))
-            base = SCALAR_FEATURES.get(feat, SCALAR_FEATURES.get(
-                next((f["name"] for f in sim.features if f.get("as") == feat), ""), "maximize"))
+            base = SCALAR_FEATURES[outputs[feat]]
             directions.append(base if obj[feat] > 0 else {"maximize": "minimize", "minimize": "maximize"}[base])
     else:
         directions = direction if isinstance(direction, list) else [direction]
@@ -260,7 +252,7 @@ def parse_study(raw: dict, source: str = "") -> StudySpec:
         from .spec import _check_feature_fits  # the partial signal must still carry the features
         periods = dict(_monitor_periods(sim))
         for k, feat in enumerate(sim.features):
-            if feat.get("as", feat["name"]) in objectives[0] or feat["name"] in objectives[0]:
+            if any(stored_name(feat, b) in objectives[0] for b in SCALAR_OUTPUTS.get(feat["name"], ())):
                 period = periods[feat["monitor"]]
                 try:
                     _check_feature_fits(k, feat, period, partial - sim.transient)
@@ -277,15 +269,9 @@ def parse_study(raw: dict, source: str = "") -> StudySpec:
 def _monitor_periods(sim: SweepSpec) -> list[tuple[str, float]]:
     """(output name, sampling period in ms) of each monitor of the spec."""
     from brainsweep.engine import monitors
-    from brainsweep.engine.simulator import _snake
 
-    out = []
-    for mon in sim.monitors:
-        cls = getattr(monitors, mon["name"])
-        inst = cls(**{k: v for k, v in mon.items() if k != "name"})
-        out.append((getattr(inst, "output_name", None) or _snake(cls.__name__),
-                    float(getattr(inst, "period", sim.integrator["dt"]))))
-    return out
+    insts = [getattr(monitors, m["name"])(**{k: v for k, v in m.items() if k != "name"}) for m in sim.monitors]
+    return [(monitors.output_name(i), float(getattr(i, "period", sim.integrator["dt"]))) for i in insts]
 
 
 def load_study(spec: Any) -> StudySpec:
@@ -294,15 +280,8 @@ def load_study(spec: Any) -> StudySpec:
         return spec
     if isinstance(spec, dict):
         return parse_study(spec)
-    path = Path(spec)
-    if not path.exists():
-        _fail(f"spec file {path} does not exist")
-    text = path.read_text()
-    try:
-        raw = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
-        _fail(f"{path}: not valid {'TOML' if path.suffix == '.toml' else 'YAML'}: {str(exc).splitlines()[0]}")
-    return parse_study(raw, source=str(path.resolve()))
+    raw, source = read_spec_file(spec)
+    return parse_study(raw, source=source)
 
 
 __all__ = ["SearchParam", "SearchSpec", "StudySpec", "parse_study", "load_study", "SAMPLERS"]

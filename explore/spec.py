@@ -277,9 +277,7 @@ def parse_spec(raw: dict, source: str = "") -> SweepSpec:
             instance.istep(integ["dt"])
         except (TypeError, ValueError) as exc:
             _fail(f"monitors[{k}]: {exc}")
-        from brainsweep.engine.simulator import _snake
-
-        monitor_names.append(getattr(instance, "output_name", None) or _snake(cls.__name__))
+        monitor_names.append(monitors.output_name(instance))
         monitor_periods.append(float(getattr(instance, "period", integ["dt"])))
         parsed_mons.append(mon)
 
@@ -360,12 +358,8 @@ def parse_spec(raw: dict, source: str = "") -> SweepSpec:
         dtype=dtype, stimulus=stim, source=source)
 
 
-def load_spec(spec: Any) -> SweepSpec:
-    """A :class:`SweepSpec` from a path (YAML or TOML), a mapping, or a spec."""
-    if isinstance(spec, SweepSpec):
-        return spec
-    if isinstance(spec, dict):
-        return parse_spec(spec)
+def read_spec_file(spec) -> tuple[dict, str]:
+    """The mapping in a YAML or TOML spec file and the file's absolute path; :class:`SpecError` otherwise."""
     path = Path(spec)
     if not path.exists():
         _fail(f"spec file {path} does not exist")
@@ -374,7 +368,17 @@ def load_spec(spec: Any) -> SweepSpec:
         raw = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
         _fail(f"{path}: not valid {'TOML' if path.suffix == '.toml' else 'YAML'}: {str(exc).splitlines()[0]}")
-    return parse_spec(raw, source=str(path.resolve()))
+    return raw, str(path.resolve())
+
+
+def load_spec(spec: Any) -> SweepSpec:
+    """A :class:`SweepSpec` from a path (YAML or TOML), a mapping, or a spec."""
+    if isinstance(spec, SweepSpec):
+        return spec
+    if isinstance(spec, dict):
+        return parse_spec(spec)
+    raw, source = read_spec_file(spec)
+    return parse_spec(raw, source=source)
 
 
 __all__ = ["SweepSpec", "Axis", "SpecError", "load_spec", "parse_spec", "FEATURES", "CONNECTOME_AXES"]

@@ -202,7 +202,7 @@ def _recover_abandoned(study, stale_after_s: float, write) -> int:
         reason = "abandoned: its client stopped before the trial finished; asked again as a new trial"
         study._storage.set_trial_user_attr(t._trial_id, "abandoned", True)
         study._storage.set_trial_user_attr(t._trial_id, "error", reason)
-        study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+        _tell(study, t.number, state=TrialState.FAIL)
         study.enqueue_trial(t.params, user_attrs={"retry_of": t.number}, skip_if_exists=False)
         write([t.number], [t.params], None, [storage.TRIAL_FAILED], [reason])
         recovered += 1
@@ -268,7 +268,7 @@ def optimize(spec, store, trials: int, *, study_name: str | None = None, storage
     report.store, report.study_name, report.requested = store, name, trials
     study_json = json.dumps(study_spec.to_dict(), default=str)
 
-    with connect(client, scheduler, scheduler_file, n_workers, dashboard=not quiet) as c:
+    with connect(client, scheduler, scheduler_file, n_workers) as c:
         storage_obj, report.storage = open_storage(storage_url, store)
         if overwrite:
             try:
@@ -354,27 +354,6 @@ def _loop(client, study, study_spec: StudySpec, study_json, base_future, to_ask:
                             pure=False, retries=retries, **placement)
         in_flight[fut] = (ts, stage, info)
 
-    def finish(ts, result, intermediate=None):
-        numbers, params, states, errors = [], [], [], []
-        for i, t in enumerate(ts):
-            err = result["error"][i]
-            values = [float(v) for v in result["objective"][i]]
-            if err or not np.all(np.isfinite(values)):
-                err = err or "objective is not finite (NaN features)"
-                t.set_user_attr("error", err)
-                _tell(study, t, state=TrialState.FAIL)
-                states.append(storage.TRIAL_FAILED)
-                report.failed += 1
-            else:
-                _tell(study, t, values if len(values) > 1 else values[0])
-                states.append(storage.TRIAL_COMPLETE)
-                report.complete += 1
-            numbers.append(t.number)
-            params.append(t.params)
-            errors.append(err)
-        write(numbers, params, result, states, errors, intermediate)
-        progress.update(len(ts))
-
     try:
         while True:
             t0 = time.perf_counter()
@@ -421,17 +400,18 @@ def _loop(client, study, study_spec: StudySpec, study_json, base_future, to_ask:
                             survivors.append(i)
                     stopped = [i for i in range(len(ts)) if i not in survivors]
                     if stopped:
-                        _tell_pruned(study, [ts[i] for i in stopped], _subset(result, stopped), inter[stopped],
-                                     write, report, progress)
+                        _record(study, [ts[i] for i in stopped], _subset(result, stopped), write, report,
+                                progress, inter[stopped], stopped_early=True)
                     if survivors:
                         # the batch's lanes run together: the rest is simulated for the batch as it was asked,
                         # on the worker that holds its first part; only the survivors are told
                         submit(ts, "rest", worker=result["worker"], info=(survivors, inter))
                 elif stage == "rest":
                     survivors, inter = info
-                    finish([ts[i] for i in survivors], _subset(result, survivors), inter[survivors])
+                    _record(study, [ts[i] for i in survivors], _subset(result, survivors), write, report, progress,
+                            inter[survivors])
                 else:
-                    finish(ts, result)
+                    _record(study, ts, result, write, report, progress)
                 report.sampler_s += time.perf_counter() - t0
     except BaseException:
         client.cancel(list(in_flight))
@@ -457,27 +437,39 @@ def _subset(result: dict, idx) -> dict:
             "diverged": result["diverged"][idx]}
 
 
-def _tell_pruned(study, ts, result, inter, write, report, progress) -> None:
-    """Trials stopped by the pruner (or failed in the first stage): told PRUNED or FAIL, rows written."""
+def _record(study, ts, result, write, report, progress, intermediate=None, stopped_early=False) -> None:
+    """Tell the study how trials ended and write their rows.
+
+    A trial with an error or a non-finite objective fails with the reason; otherwise it completes with its
+    objective(s), or, when ``stopped_early`` (the pruner stopped it after the first part), it is pruned and its
+    row keeps no features (only the intermediate value).
+    """
     from optuna.trial import TrialState
 
     states, errors = [], []
     for i, t in enumerate(ts):
         err = result["error"][i]
-        if err or not np.isfinite(inter[i]):
+        values = [float(intermediate[i])] if stopped_early else [float(v) for v in result["objective"][i]]
+        if err or not np.all(np.isfinite(values)):
             err = err or "objective is not finite (NaN features)"
             t.set_user_attr("error", err)
             _tell(study, t, state=TrialState.FAIL)
             states.append(storage.TRIAL_FAILED)
             report.failed += 1
-        else:
+        elif stopped_early:
             _tell(study, t, state=TrialState.PRUNED)
             states.append(storage.TRIAL_PRUNED)
             report.pruned += 1
+        else:
+            _tell(study, t, values if len(values) > 1 else values[0])
+            states.append(storage.TRIAL_COMPLETE)
+            report.complete += 1
         errors.append(err)
-    nan_result = {"features": {k: np.full_like(v, np.nan) for k, v in result["features"].items()},
+    if stopped_early:
+        result = {"features": {k: np.full_like(v, np.nan) for k, v in result["features"].items()},
                   "objective": np.full_like(result["objective"], np.nan), "seeds": result["seeds"]}
-    write([t.number for t in ts], [t.params for t in ts], nan_result, states, errors, np.asarray(inter))
+    write([t.number for t in ts], [t.params for t in ts], result, states, errors,
+          None if intermediate is None else np.asarray(intermediate))
     progress.update(len(ts))
 
 

@@ -80,17 +80,7 @@ def _simulate(prep: Prepared, points: list, base, length: float):
     edits = {k: v for k, v in points[0].values.items() if k in CONNECTOME_AXES}
     conn = build.build_connectivity(spec, edits, base=base)
     sim = build.build_simulator(spec, conn)
-    batch = {}
-    for name in points[0].values:
-        if name in CONNECTOME_AXES:
-            continue
-        if name == "connectivity.lesion":
-            batch[name] = build.lesion_masks(conn, [p.values[name] for p in points])
-        else:
-            batch[name] = np.array([p.values[name] for p in points], dtype=np.float64)
-    if not batch:       # only repeats or connectome axes vary: members differ by their seeds alone
-        name = sim.coupling.parameter_names[0]
-        batch[f"coupling.{name}"] = np.full(len(points), float(getattr(sim.coupling, name)[0]))
+    batch = build.batch_values(sim, [p.values for p in points])
     return sim, sim.run(length, batch=batch, seeds=[p.seed for p in points])
 
 
@@ -99,7 +89,7 @@ def run_block(spec_json: str, block_index: int, store: str, base) -> dict:
     t0, started = time.perf_counter(), time.time()
     prep = _prepared(spec_json, base)
     plan = prep.plan
-    block = plan.blocks()[block_index]
+    block = plan.block(block_index)
     points = plan.block_points(block)
     shape = plan.block_shape(block)
     B = len(points)
@@ -153,7 +143,7 @@ def warm_up(spec_json: str, base) -> dict:
     import zarr  # noqa: F401 - imported here, so that the first block's write is not charged the import
 
     prep = _prepared(spec_json, base)
-    points = prep.plan.block_points(prep.plan.blocks()[0])
+    points = prep.plan.block_points(prep.plan.block(0))
     _simulate(prep, points, base, 2 * prep.spec.integrator["dt"])
     return {"worker": _worker_name(), "warm_s": time.perf_counter() - t0, "ended": time.time()}
 

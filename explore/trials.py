@@ -70,44 +70,37 @@ def objective_values(study: StudySpec, features: dict[str, np.ndarray]) -> np.nd
     return out
 
 
-def lane_batch(study: StudySpec, lane_params: list[dict]) -> dict[str, np.ndarray]:
-    """The engine batch of the lanes' parameters: ``(B,)`` per parameter, ``(B, N)`` per per-region parameter."""
-    batch = {}
-    for p in study.search.params:
-        if p.connectome_level:
-            continue
-        names = [name for name, _ in p.expanded()]
-        arr = np.array([[float(lp[n]) for n in names] for lp in lane_params], dtype=np.float64)
-        batch[p.name] = arr if p.regions else arr[:, 0]
-    return batch
+def trial_values(study: StudySpec, params: dict) -> dict:
+    """A trial's values by parameter name, as a sweep point's: a number, or one value per region."""
+    return {p.name: np.array([float(params[n]) for n, _ in p.expanded()]) if p.regions else params[p.name]
+            for p in study.search.params}
+
+
+def _connectome_groups(params: list[dict]) -> dict[tuple, list[int]]:
+    """Trials by the connectome-level values they need (each group is one kernel call)."""
+    groups: dict[tuple, list[int]] = {}
+    for i, p in enumerate(params):
+        groups.setdefault(tuple((k, p[k]) for k in CONNECTOME_AXES if k in p), []).append(i)
+    return groups
 
 
 def _simulate(prep: PreparedStudy, params: list[dict], base, length: float, key: str | None, resume: bool):
     """Simulate the trials' lanes (trial-major, repeats inner); one kernel call per distinct connectome."""
     study = prep.study
     R = study.sim.repeats
-    groups: dict[tuple, list[int]] = {}
-    for i, p in enumerate(params):
-        groups.setdefault(tuple((k, p[k]) for k in CONNECTOME_AXES if k in p), []).append(i)
     pieces, kernel_s = {}, 0.0
-    for g, (edits, members) in enumerate(groups.items()):
-        lane_params = [params[i] for i in members for _ in range(R)]
+    for g, (edits, members) in enumerate(_connectome_groups(params).items()):
+        lanes = [trial_values(study, params[i]) for i in members for _ in range(R)]
         seeds = [s for i in members for s in trial_seeds(study, params[i])]
-        batch = lane_batch(study, lane_params)
-        if not batch:
-            cpl = study.sim.coupling
-            name = next(iter(build.build_simulator(study.sim, build.build_connectivity(study.sim, base=base))
-                             .coupling.parameter_names))
-            batch[f"coupling.{name}"] = np.full(len(lane_params), float(cpl["parameters"].get(name, np.nan)))
         cached = _PAUSED.pop(f"{key}/{g}", None) if (resume and key) else None
         if cached is not None:
             sim, first = cached
-            rest = sim.run(length, batch=batch, seeds=seeds)
+            rest = sim.run(length, batch=build.batch_values(sim, lanes), seeds=seeds)
             ds = _concat(first, rest)
             kernel_s += float(rest.attrs["wall_time_s"])
         else:
             sim = build.build_simulator(study.sim, build.build_connectivity(study.sim, dict(edits), base=base))
-            ds = sim.run(length, batch=batch, seeds=seeds)
+            ds = sim.run(length, batch=build.batch_values(sim, lanes), seeds=seeds)
             kernel_s += float(ds.attrs["wall_time_s"])
         pieces[g] = (members, sim, ds)
     return pieces, kernel_s
@@ -152,24 +145,20 @@ def run_trials(study_json: str, params: list[dict], base, stage: str = "full", k
     # a short batch is padded with copies of its last trial: one kernel (one compilation) for every batch
     params = list(params) + [params[-1]] * max(study.search.batch_size - n_real, 0)
     n, R = len(params), sim_spec.repeats
-    if stage == "first":
-        length = sim_spec.transient + study.search.prune_at * (sim_spec.length - sim_spec.transient)
-    elif stage == "rest":
-        length = sim_spec.length
-    else:
-        length = sim_spec.length
+    first_length = (sim_spec.transient + study.search.prune_at * (sim_spec.length - sim_spec.transient)
+                    if stage != "full" else None)
     error = [""] * n
     features: dict[str, np.ndarray] = {}
     diverged = np.zeros(n, dtype=bool)
     kernel_s = 0.0
     try:
-        if stage == "rest":
-            first_len = sim_spec.transient + study.search.prune_at * (sim_spec.length - sim_spec.transient)
-            held = all(f"{key}/{g}" in _PAUSED for g in range(_n_groups(params)))
-            pieces, kernel_s = _simulate(prep, params, base, sim_spec.length - first_len if held else length,
-                                         key, resume=held)
+        if stage == "rest":     # continue the first part where this worker holds it, else the whole run
+            held = all(f"{key}/{g}" in _PAUSED for g in range(len(_connectome_groups(params))))
+            pieces, kernel_s = _simulate(prep, params, base,
+                                         sim_spec.length - first_length if held else sim_spec.length, key, held)
         else:
-            pieces, kernel_s = _simulate(prep, params, base, length, key, resume=False)
+            pieces, kernel_s = _simulate(prep, params, base, first_length if stage == "first" else sim_spec.length,
+                                         key, resume=False)
         for g, (members, sim, ds) in pieces.items():
             res = measure.compute(sim_spec, sim, ds, list(prep.outputs))
             lanes_div = np.asarray(ds.diverged.values, dtype=bool).reshape(len(members), R)
@@ -200,10 +189,6 @@ def run_trials(study_json: str, params: list[dict], base, stage: str = "full", k
             "task_s": time.perf_counter() - t0, "worker": _worker_name()}
 
 
-def _n_groups(params: list[dict]) -> int:
-    return len({tuple((k, p[k]) for k in CONNECTOME_AXES if k in p) for p in params})
-
-
 def _worker_name() -> str:
     try:
         from distributed import get_worker
@@ -225,4 +210,4 @@ def warm_up(study_json: str, base) -> dict:
     return {"worker": _worker_name(), "warm_s": time.perf_counter() - t0, "ended": time.time()}
 
 
-__all__ = ["run_trials", "warm_up", "prepare", "trial_seeds", "objective_values", "study_from_json"]
+__all__ = ["run_trials", "warm_up", "prepare", "trial_seeds", "trial_values", "objective_values", "study_from_json"]

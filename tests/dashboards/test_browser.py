@@ -101,11 +101,7 @@ def test_progress_grows_while_the_store_is_written(browser, tmp_path):
     try:
         page, errors = open_page(browser, url)
         page.get_by_text("2 / 6 points done").wait_for(timeout=30_000)
-        from brainsweep.dashboards import StoreView  # noqa: F401 - the writer below is the storage layer
-        ds = storage.open_results(store)
-        layout_attrs = ds.attrs
-        assert layout_attrs["title"] == "synthetic"
-        # write the missing blocks as a sweep would, while the page is open
+        # write the missing blocks as a sweep's tasks do (storage.write_block), while the page is open
         _write_rest(store, axes, pending)
         page.get_by_text("6 / 6 points done").wait_for(timeout=30_000)      # no reload: the periodic re-read
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -188,8 +184,6 @@ def test_widgets_redraw_and_a_click_drills_down_on_a_real_sweep(browser, tmp_pat
         finally:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "dashboard-drilldown.png"), full_page=True)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "dashboard-drilldown.png"), full_page=True)
         assert not errors, errors
     finally:
         proc.terminate()

@@ -266,3 +266,33 @@ def test_divergence_status():
     assert int(reported["n_diverged"]) == 1
     np.testing.assert_array_equal(reported["divergence_time"].values, [np.nan, 4.5, np.nan])
     assert list(reported["seed"].values) == [10, 11, 12]
+
+
+def test_a_members_features_do_not_depend_on_the_batch_it_is_in():
+    """Bit for bit: member k of a batch of 20 and the same member alone (or in a batch of 2), for every feature
+    a sweep stores. NumPy sums 1-D arrays and rows of 2-D ones in different orders, so this is not automatic."""
+    import xarray as xr
+
+    from brainsweep.engine import features as F
+
+    rng = np.random.default_rng(3)
+    data = np.cumsum(rng.standard_normal((20, 400, 1, 80)), axis=1) + 5 * rng.standard_normal((20, 1, 1, 80))
+    da = xr.DataArray(data, dims=("batch", "time", "variable", "region"),
+                      coords={"time": np.arange(400) * 10.0, "variable": ["x"], "region": [f"r{k}" for k in range(80)]})
+    emp = np.corrcoef(rng.standard_normal((80, 200)))
+    emp_fcd = rng.uniform(-0.2, 1.0, 300)
+
+    def all_features(x):
+        fc = F.functional_connectivity(x, transient=100.0)
+        fcd = F.fcd(x, window=500.0, step=100.0, transient=100.0, entries="full")
+        order = F.kuramoto_order(x, transient=100.0)
+        return {"fc": fc.values, "fit": np.asarray(F.fc_fit(fc, emp)), "rmse": np.asarray(F.fc_rmse(fc, emp)),
+                "ks": np.asarray(F.fcd_ks(fcd, emp_fcd)),
+                "sync": np.asarray(order["synchrony"]), "meta": np.asarray(order["metastability"]),
+                "freq": np.asarray(F.dominant_frequency(x.isel(variable=0)))}
+
+    whole = all_features(da)
+    for members in (slice(7, 8), slice(3, 5)):
+        part = all_features(da.isel(batch=members))
+        for name, values in part.items():
+            np.testing.assert_array_equal(values, whole[name][members], err_msg=name)

@@ -282,3 +282,19 @@ def test_regional_heterogeneity_searches_one_value_per_region(tmp_path):
     outs = measure.output_specs(study.sim, sim)
     fit = measure.compute(study.sim, sim, alone, outs)["fc_fit"]
     assert float(fit[0]) == float(ds.fc_fit.sel(trial=0).squeeze())
+
+
+def test_objectives_are_named_like_the_stored_features():
+    """``as`` renames a feature's outputs in the store; a study's objective uses the same names."""
+    from brainsweep.explore import build, measure
+
+    raw = json.loads(json.dumps(STUDY))
+    raw["features"] = [{"name": "synchrony", "monitor": "balloon_windkessel", "as": "net"},
+                       {"name": "fc_fit", "monitor": "balloon_windkessel", "empirical": "hcp80", "as": "fit"}]
+    raw["search"]["objective"] = {"fit": 1.0, "net_metastability": 0.5}
+    raw["search"]["direction"] = "maximize"
+    study = parse_study(raw)
+    sim = build.build_simulator(study.sim, build.build_connectivity(study.sim))
+    stored = {o.name for o in measure.output_specs(study.sim, sim) if not o.dims}
+    assert stored == {"fit", "net_synchrony", "net_metastability"}
+    assert set(study.search.objectives[0]) <= stored
