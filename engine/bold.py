@@ -34,7 +34,7 @@ import numpy as np
 from scipy.special import gamma as gamma_function
 
 from .component import Component, Parameter
-from .fastmath import exp64, log64
+from .fastmath import exp64, inline, log64
 
 #: TVB's BOLD stock sample rate (samples per ms): the kernel method works on 4 ms averages.
 STOCK_SAMPLE_RATE = 2.0 ** -2
@@ -150,6 +150,28 @@ class HRFConvolution:
 
 
 # ------------------------------------------------------------------------------------------------ balloon
+@inline
+def balloon_step(z, s, f, v, q, dt, kappa, gamma, tau, inv_alpha, log_one_minus_rho, rho):
+    """One forward-Euler step (``dt`` in s) of the balloon state ``(s, f, v, q)`` under input ``z`` (float64).
+
+    A scalar function shared by the CPU post-processor and the CUDA kernel (one definition of the model).
+    """
+    s_new = s + dt * (z - kappa * s - gamma * (f - 1.0))
+    # (1 - rho)^(1/f) and v^(1/alpha) through exp/log, which vectorize
+    extraction = 1.0 - exp64(log_one_minus_rho / f)
+    v_pow = exp64(inv_alpha * log64(v))
+    q_new = q + dt / tau * (f / rho * extraction - q * v_pow / v)
+    v_new = v + dt / tau * (f - v_pow)
+    f_new = f + dt * s_new
+    return s_new, (f_new if f_new > 1e-12 else 1e-12), v_new, q_new
+
+
+@inline
+def balloon_signal(v, q, v0, k1, k2, k3):
+    """BOLD of the balloon state (volume ``v``, deoxyhaemoglobin ``q``)."""
+    return v0 * (k1 * (1.0 - q) + k2 * (1.0 - q / v) + k3 * (1.0 - v))
+
+
 @nb.njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
 def balloon_windkessel(z, state, dt, kappa, gamma, tau, alpha, rho, v0, k1, k2, k3, emit, out):
     """Advance the balloon state ``[4, M]`` (s, f, v, q) over the inputs ``z[n, M]`` (forward Euler, step ``dt``
@@ -167,26 +189,16 @@ def balloon_windkessel(z, state, dt, kappa, gamma, tau, alpha, rho, v0, k1, k2, 
     U = np.uint64                   # unsigned indices: no negative-index checks, so the node loop vectorizes
     for k in range(n):
         for j in range(m):
-            s = st[U(j)]
-            f = st[U(m + j)]
-            v = st[U(2 * m + j)]
-            q = st[U(3 * m + j)]
-            s_new = s + dt * (zf[U(k * m + j)] - kappa * s - gamma * (f - 1.0))
-            # (1 - rho)^(1/f) and v^(1/alpha) through exp/log, which vectorize
-            extraction = 1.0 - exp64(log_one_minus_rho / f)
-            v_pow = exp64(inv_alpha * log64(v))
-            q_new = q + dt / tau * (f / rho * extraction - q * v_pow / v)
-            v_new = v + dt / tau * (f - v_pow)
-            f_new = f + dt * s_new
+            s_new, f_new, v_new, q_new = balloon_step(zf[U(k * m + j)], st[U(j)], st[U(m + j)], st[U(2 * m + j)],
+                                                      st[U(3 * m + j)], dt, kappa, gamma, tau, inv_alpha,
+                                                      log_one_minus_rho, rho)
             st[U(j)] = s_new
-            st[U(m + j)] = f_new if f_new > 1e-12 else 1e-12
+            st[U(m + j)] = f_new
             st[U(2 * m + j)] = v_new
             st[U(3 * m + j)] = q_new
         if emit[k]:
             for j in range(m):
-                v = st[U(2 * m + j)]
-                q = st[U(3 * m + j)]
-                of[U(written * m + j)] = v0 * (k1 * (1.0 - q) + k2 * (1.0 - q / v) + k3 * (1.0 - v))
+                of[U(written * m + j)] = balloon_signal(st[U(2 * m + j)], st[U(3 * m + j)], v0, k1, k2, k3)
             written += 1
     return written
 
@@ -223,4 +235,4 @@ def balloon_steady_state(z: float, kappa=0.65, gamma=0.41, alpha=0.32, rho=0.34,
 
 
 __all__ = ["HRFKernel", "FirstOrderVolterra", "Gamma", "DoubleExponential", "MixtureOfGammas", "HRFConvolution",
-           "BalloonIntegrator", "balloon_windkessel", "balloon_steady_state", "STOCK_SAMPLE_RATE"]
+           "BalloonIntegrator", "balloon_windkessel", "balloon_step", "balloon_signal", "balloon_steady_state", "STOCK_SAMPLE_RATE"]

@@ -128,6 +128,124 @@ def _voi_code(expr: str, names: dict[str, str]) -> str:
     return ast.unparse(R().visit(tree))
 
 
+def emit_load_params(e: "_Emitter", spec: KernelSpec, indent: int, kinds: tuple[str, ...],
+                     lanes: str | None = None) -> None:
+    """Emit the loads of the parameters of the given slot kinds for node ``i``, lane ``l``, step ``sidx``.
+
+    ``lanes``: the name of a run-time lane count (CUDA kernels), instead of the spec's constant.
+    """
+    B = spec.lanes if lanes is None else lanes
+    for code, slot in dict(spec.params).items():
+        if slot.kind in kinds:
+            if slot.kind == "region":
+                e(indent, f"{code} = pr[U({slot.row} * N + i)]")
+            elif slot.kind == "lane":
+                e(indent, f"{code} = pl[U({slot.row * B if lanes is None else f'{slot.row} * {B}'} + l)]")
+            elif slot.kind == "time":
+                e(indent, f"{code} = ptv[U(({slot.row} * n_chunk + sidx) * {B} + l)]")
+            elif slot.kind == "full":
+                e(indent, f"{code} = pf[U(({slot.row} * N + i) * {B} + l)]")
+            elif slot.kind == "scalar":
+                e(indent, f"{code} = ps[U({slot.row})]")
+
+
+def emit_update(e: "_Emitter", spec: KernelSpec, ind: int, gx, weight_sum: str, noise_value,
+                cast_calls: bool = False) -> None:
+    """Emit one node-lane update from ``x0..`` (current state) to ``y0..`` (next state, bounded).
+
+    Shared by the CPU and the CUDA kernel generators, so a model, coupling or scheme is written once.
+    ``gx(channel)`` is the code of the summed delayed input of a coupling channel (with any lesion scaling),
+    ``weight_sum`` the code of the node's summed weights and ``noise_value(s)`` the code of the standard
+    normal draw of state variable ``s``. Parameters (``pm_*``, ``pc_*``, ``ps_sig*``, ``pn_*``, ``pi_dt``)
+    and ``sti`` (stimulus) must already be loaded. ``cast_calls`` casts the results of the model and coupling
+    functions back to the kernel dtype (a no-op when compiled; numba's CUDA simulator returns Python floats).
+    """
+    S = len(spec.state_variables)
+    n_out = spec.n_outputs
+
+    def lit(x: float) -> str:
+        return f"_T({float(x)!r})"
+
+    # coupling outputs
+    for o in range(n_out):
+        cv = spec.cvar[o * spec.coupling_arity:(o + 1) * spec.coupling_arity]
+        args = []
+        for a in spec.coupling_post.args:
+            if a == "gx" or a.startswith("gx_"):
+                ch = o * spec.coupling_channels + (int(a[3:]) if a != "gx" else 0)
+                args.append(gx(ch))
+            elif a == "x_i":
+                args.append(f"x{cv[0]}")
+            elif a.startswith("x_i"):
+                args.append(f"x{cv[int(a[3:])]}")
+            elif a == "weight_sum":
+                args.append(weight_sum)
+            elif a == "n_cvar":
+                args.append(lit(len(spec.cvar)))
+            else:
+                args.append(f"pc_{a}")
+        call_text = f"coupling_post({', '.join(args)})"
+        e(ind, f"c{o} = _T({call_text})" if cast_calls else f"c{o} = {call_text}")
+
+    n_in = spec.n_coupling_inputs
+    dfun_params = [f"pm_{a}" for a in spec.dfun.args[S + n_in:]]
+
+    def call(prefix_in: str, out: str):
+        state = ", ".join(f"{prefix_in}{s}" for s in range(S))
+        cpl = "".join(f", c{k}" for k in range(n_in))
+        prm = "".join(f", {a}" for a in dfun_params)
+        lhs = ", ".join(f"{out}{s}" for s in range(S))
+        e(ind, f"{lhs} = model_dfun({state}{cpl}{prm})")
+        if cast_calls:
+            for s in range(S):
+                e(ind, f"{out}{s} = _T({out}{s})")
+
+    def clamp(name: str, s: int):
+        lo, hi = spec.bounds[s]
+        if lo is not None:
+            e(ind, f"{name} = {lit(lo)} if {name} < {lit(lo)} else {name}")
+        if hi is not None:
+            e(ind, f"{name} = {lit(hi)} if {name} > {lit(hi)} else {name}")
+
+    dt = "pi_dt"
+    if spec.stochastic:
+        for s in range(S):
+            g = f"ps_sig{s}"
+            if spec.noise == "multiplicative":
+                g = f"{g} * (pn_b_a * x{s} + pn_b_b)"
+            e(ind, f"n{s} = {g} * {noise_value(s)}")
+    noise = (lambda s: f" + n{s}") if spec.stochastic else (lambda s: "")
+    stim = (lambda s: f" + {dt} * sti" if s in spec.stimulus_vars else "")
+
+    def stage(out: str, expr):
+        """One (bounded) stage: ``out{s} = expr(s)`` for every state variable."""
+        for s in range(S):
+            e(ind, f"{out}{s} = {expr(s)}")
+            clamp(f"{out}{s}", s)
+
+    if spec.scheme == "euler":
+        call("x", "d")
+        stage("y", lambda s: f"x{s} + {dt} * d{s}{noise(s)}{stim(s)}")
+    elif spec.scheme == "heun":
+        call("x", "d")
+        stage("t", lambda s: f"x{s} + {dt} * d{s}{noise(s)}{stim(s)}")
+        call("t", "f")
+        stage("y", lambda s: f"x{s} + (d{s} + f{s}) * {dt} / _T(2.0){noise(s)}{stim(s)}")
+    elif spec.scheme == "rk4":
+        if spec.stochastic:
+            raise ValueError("RungeKutta4th order has no stochastic variant")
+        call("x", "k1_")
+        stage("t", lambda s: f"x{s} + {dt} / _T(2.0) * k1_{s}")
+        call("t", "k2_")
+        stage("u", lambda s: f"x{s} + {dt} / _T(2.0) * k2_{s}")
+        call("u", "k3_")
+        stage("v", lambda s: f"x{s} + {dt} * k3_{s}")
+        call("v", "k4_")
+        stage("y", lambda s: f"x{s} + {dt} / _T(6.0) * (k1_{s} + _T(2.0) * k2_{s} + _T(2.0) * k3_{s} + k4_{s})"
+                             f"{stim(s)}")
+    else:
+        raise ValueError(f"unknown scheme {spec.scheme!r}")
+
 def generate(spec: KernelSpec) -> str:
     """Python source of a module defining ``run(...)`` for ``spec`` (see module docstring)."""
     T = spec.dtype
@@ -277,16 +395,7 @@ def generate(spec: KernelSpec) -> str:
 
     # ---- model update: node loop, lane loop
     def load_params(indent: int, kinds: tuple[str, ...]):
-        for code, slot in slots.items():
-            if slot.kind in kinds:
-                if slot.kind == "region":
-                    e(indent, f"{code} = pr[U({slot.row} * N + i)]")
-                elif slot.kind == "lane":
-                    e(indent, f"{code} = pl[U({slot.row * B} + l)]")
-                elif slot.kind == "time":
-                    e(indent, f"{code} = ptv[U(({slot.row} * n_chunk + sidx) * {B} + l)]")
-                else:
-                    e(indent, f"{code} = pf[U(({slot.row} * N + i) * {B} + l)]")
+        emit_load_params(e, spec, indent, kinds)
 
     ta_monitors = [m for m, mon in enumerate(spec.monitors) if mon.kind == "temporal_average"]
     acc_offsets = {}
@@ -307,83 +416,11 @@ def generate(spec: KernelSpec) -> str:
         e(5, f"sti = stim_t[U(sidx * {B} + l)] * stim_w[U(m)]")
     for s in range(S):
         e(5, f"x{s} = X{s}[U(m)]")
-    # coupling outputs
-    for o in range(n_out):
-        cv = spec.cvar[o * spec.coupling_arity:(o + 1) * spec.coupling_arity]
-        args = []
-        for a in spec.coupling_post.args:
-            if a == "gx" or a.startswith("gx_"):
-                ch = o * spec.coupling_channels + (int(a[3:]) if a != "gx" else 0)
-                total = f"(cbt[U(kC + {ch} * NB + m)] + wsi * vb{ch}[U(vk + m)])"
-                args.append(f"keep[U(m)] * {total}" if spec.node_scaling else total)
-            elif a == "x_i":
-                args.append(f"x{cv[0]}")
-            elif a.startswith("x_i"):
-                args.append(f"x{cv[int(a[3:])]}")
-            elif a == "weight_sum":
-                args.append("wsum[U(m)]" if spec.node_scaling else "ws")
-            elif a == "n_cvar":
-                args.append(lit(len(spec.cvar)))
-            else:
-                args.append(f"pc_{a}")
-        e(5, f"c{o} = coupling_post({', '.join(args)})")
-
-    n_in = spec.n_coupling_inputs
+    gx_sum = (lambda ch: f"keep[U(m)] * (cbt[U(kC + {ch} * NB + m)] + wsi * vb{ch}[U(vk + m)])") \
+        if spec.node_scaling else (lambda ch: f"(cbt[U(kC + {ch} * NB + m)] + wsi * vb{ch}[U(vk + m)])")
+    emit_update(e, spec, 5, gx_sum, "wsum[U(m)]" if spec.node_scaling else "ws",
+                lambda s: f"zb[U(({s} * 2 * HALF + i) * {B} + l)]")
     svs = spec.state_variables
-    dfun_params = [f"pm_{a}" for a in spec.dfun.args[S + n_in:]]
-
-    def call(prefix_in: str, out: str):
-        state = ", ".join(f"{prefix_in}{s}" for s in range(S))
-        cpl = "".join(f", c{k}" for k in range(n_in))
-        prm = "".join(f", {a}" for a in dfun_params)
-        lhs = ", ".join(f"{out}{s}" for s in range(S))
-        e(5, f"{lhs} = model_dfun({state}{cpl}{prm})")
-
-    def clamp(name: str, s: int):
-        lo, hi = spec.bounds[s]
-        if lo is not None:
-            e(5, f"{name} = {lit(lo)} if {name} < {lit(lo)} else {name}")
-        if hi is not None:
-            e(5, f"{name} = {lit(hi)} if {name} > {lit(hi)} else {name}")
-
-    dt = "pi_dt"
-    if spec.stochastic:
-        for s in range(S):
-            g = f"ps_sig{s}"
-            if spec.noise == "multiplicative":
-                g = f"{g} * (pn_b_a * x{s} + pn_b_b)"
-            e(5, f"n{s} = {g} * zb[U(({s} * 2 * HALF + i) * {B} + l)]")
-    noise = (lambda s: f" + n{s}") if spec.stochastic else (lambda s: "")
-    stim = (lambda s: f" + {dt} * sti" if s in spec.stimulus_vars else "")
-
-    def stage(out: str, expr):
-        """One (bounded) stage: ``out{s} = expr(s)`` for every state variable."""
-        for s in range(S):
-            e(5, f"{out}{s} = {expr(s)}")
-            clamp(f"{out}{s}", s)
-
-    if spec.scheme == "euler":
-        call("x", "d")
-        stage("y", lambda s: f"x{s} + {dt} * d{s}{noise(s)}{stim(s)}")
-    elif spec.scheme == "heun":
-        call("x", "d")
-        stage("t", lambda s: f"x{s} + {dt} * d{s}{noise(s)}{stim(s)}")
-        call("t", "f")
-        stage("y", lambda s: f"x{s} + (d{s} + f{s}) * {dt} / _T(2.0){noise(s)}{stim(s)}")
-    elif spec.scheme == "rk4":
-        if spec.stochastic:
-            raise ValueError("RungeKutta4th order has no stochastic variant")
-        call("x", "k1_")
-        stage("t", lambda s: f"x{s} + {dt} / _T(2.0) * k1_{s}")
-        call("t", "k2_")
-        stage("u", lambda s: f"x{s} + {dt} / _T(2.0) * k2_{s}")
-        call("u", "k3_")
-        stage("v", lambda s: f"x{s} + {dt} * k3_{s}")
-        call("v", "k4_")
-        stage("y", lambda s: f"x{s} + {dt} / _T(6.0) * (k1_{s} + _T(2.0) * k2_{s} + _T(2.0) * k3_{s} + k4_{s})"
-                             f"{stim(s)}")
-    else:
-        raise ValueError(f"unknown scheme {spec.scheme!r}")
     for s in range(S):
         e(5, f"X{s}[U(m)] = y{s}")
     # delay buffer: the new values of the coupling variables (through pre), rows q and q + H

@@ -75,6 +75,49 @@ def bits_f32(typingctx, x):
     return types.float32(types.int32), codegen
 
 
+# --------------------------------------------------------------------------------------------- LLVM intrinsics
+def _llvm_unary(name: str, doc: str):
+    """A float32/float64 function lowered to the LLVM intrinsic ``llvm.<name>.f32/f64``.
+
+    numba lowers ``np.sqrt``/``np.floor``/``np.abs`` to the same intrinsics on the CPU, but numba-cuda cannot
+    compile numpy ufuncs in device code; the intrinsic compiles on both targets (NVVM maps it to the PTX
+    instruction), so kernels and shared helpers use these instead.
+    """
+    def typer(typingctx, x):
+        if x not in (types.float32, types.float64):
+            return None
+
+        def codegen(context, builder, sig, args):
+            ty = args[0].type
+            fn = builder.module.declare_intrinsic(f"llvm.{name}", [ty], ir.FunctionType(ty, [ty]))
+            return builder.call(fn, args)
+        return x(x), codegen
+
+    typer.__name__ = f"{name}_"
+    typer.__doc__ = doc
+    return intrinsic(typer)
+
+
+sqrt_ = _llvm_unary("sqrt", "Square root (correctly rounded, as np.sqrt).")
+floor_ = _llvm_unary("floor", "Largest integral value not above x (as np.floor).")
+ceil_ = _llvm_unary("ceil", "Smallest integral value not below x (as np.ceil).")
+
+
+@intrinsic
+def fabs_(typingctx, x):
+    """Absolute value (as np.abs on floats): the sign bit cleared (NVVM rejects ``llvm.fabs``)."""
+    if x not in (types.float32, types.float64):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ty = args[0].type
+        width = 64 if isinstance(ty, ir.DoubleType) else 32
+        itype = ir.IntType(width)
+        bits = builder.bitcast(args[0], itype)
+        return builder.bitcast(builder.and_(bits, itype((1 << (width - 1)) - 1)), ty)
+    return x(x), codegen
+
+
 # --------------------------------------------------------------------------------------------- selects
 @inline
 def select(cond, a, b):
@@ -101,7 +144,7 @@ def exp64(x):
     xc = x
     xc = F64(-708.0) if xc < F64(-708.0) else xc
     xc = F64(709.0) if xc > F64(709.0) else xc
-    n = np.floor(xc * F64(1.4426950408889634074) + F64(0.5))
+    n = floor_(xc * F64(1.4426950408889634074) + F64(0.5))
     r = xc - n * F64(6.93145751953125e-1)
     r = r - n * F64(1.42860682030941723212e-6)
     p = F64(1.0 / 479001600.0)
@@ -181,7 +224,7 @@ def _cos64_poly(r):
 @inline
 def _reduce_pio2_64(x):
     # three-part pi/2 (33 + 33 + 53 bits): exact products for |k| < 2**20
-    k = np.floor(x * F64(0.63661977236758134308) + F64(0.5))
+    k = floor_(x * F64(0.63661977236758134308) + F64(0.5))
     r = x - k * F64(1.57079632673412561417)
     r = r - k * F64(6.07710050630396597660e-11)
     r = r - k * F64(2.02226624871116645580e-21)
@@ -239,7 +282,7 @@ def exp32(x):
     xc = x
     xc = F32(-87.0) if xc < F32(-87.0) else xc
     xc = F32(88.0) if xc > F32(88.0) else xc
-    n = np.floor(xc * F32(1.44269504088896341) + F32(0.5))
+    n = floor_(xc * F32(1.44269504088896341) + F32(0.5))
     r = xc - n * F32(0.693359375)
     r = r - n * F32(-2.12194440e-4)
     z = r * r
@@ -301,7 +344,7 @@ def _cos32_poly(r):
 
 @inline
 def _reduce_pio2_32(x):
-    k = np.floor(x * F32(0.63661977236758134308) + F32(0.5))
+    k = floor_(x * F32(0.63661977236758134308) + F32(0.5))
     r = x - k * F32(1.5703125)
     r = r - k * F32(4.837512969970703125e-4)
     r = r - k * F32(7.54978995489188216e-8)
@@ -404,8 +447,8 @@ KERNEL_NAMES = {
 #: Dtype-independent helpers: public name -> kernel implementation.
 COMMON_NAMES = {"where": "select", "minimum": "select_min", "maximum": "select_max",
                 **{f"ipow{n}": f"ipow{n}" for n in range(2, 9)}}
-#: Names with numpy meaning in kernels (numba compiles them to LLVM intrinsics, which vectorize).
-INTRINSIC_NAMES = {"sqrt": "np.sqrt", "abs": "np.abs", "fabs": "np.abs", "floor": "np.floor", "ceil": "np.ceil"}
+#: Names with numpy meaning in kernels, as LLVM intrinsics (they vectorize on the CPU and compile for CUDA).
+INTRINSIC_NAMES = {"sqrt": "sqrt_", "abs": "fabs_", "fabs": "fabs_", "floor": "floor_", "ceil": "ceil_"}
 #: Named constants.
 CONSTANTS = {"pi": math.pi, "e": math.e}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .fastmath import F32, F64, I64, cos32, cos64, inline, log32, log64, sin32, sin64
+from .fastmath import F32, F64, I64, cos32, cos64, inline, log32, log64, sin32, sin64, sqrt_
 
 U64 = np.uint64
 GOLDEN = U64(0x9E3779B97F4A7C15)
@@ -40,7 +40,7 @@ def normal_pair64(h):
     u = (F64(hi) + F64(0.5)) * F64(2.3283064365386963e-10)
     f = F64(lo >> I64(2)) * F64(9.313225746154785e-10) - F64(0.5)
     angle = f * F64(1.5707963267948966)
-    r = np.sqrt(F64(-2.0) * log64(u)) * F64(0.70710678118654752440)
+    r = sqrt_(F64(-2.0) * log64(u)) * F64(0.70710678118654752440)
     c = cos64(angle)
     s = sin64(angle)
     s0 = F64(1.0) - F64(2.0) * F64(lo & I64(1))
@@ -56,7 +56,7 @@ def normal_pair32(h):
     u = (F32(hi) + F32(0.5)) * F32(2.3283064365386963e-10)
     f = F32(lo >> I64(8)) * F32(5.9604644775390625e-08) - F32(0.5)
     angle = f * F32(1.5707963267948966)
-    r = np.sqrt(F32(-2.0) * log32(u)) * F32(0.70710678118654752)
+    r = sqrt_(F32(-2.0) * log32(u)) * F32(0.70710678118654752)
     c = cos32(angle)
     s = sin32(angle)
     s0 = F32(1.0) - F32(2.0) * F32(lo & I64(1))
@@ -77,7 +77,7 @@ def normal_pair32_split(hi, lo):
     u = (F32(hi) + F32(0.5)) * F32(2.3283064365386963e-10)
     f = F32(lo >> U32(8)) * F32(5.9604644775390625e-08) - F32(0.5)
     angle = f * F32(1.5707963267948966)
-    r = np.sqrt(F32(-2.0) * log32(u)) * F32(0.70710678118654752)
+    r = sqrt_(F32(-2.0) * log32(u)) * F32(0.70710678118654752)
     c = cos32(angle)
     s = sin32(angle)
     s0 = F32(1.0) - F32(2.0) * F32(lo & U32(1))
@@ -105,14 +105,24 @@ def noise_keys(seeds, n_variables: int, n_nodes: int) -> np.ndarray:
         Number of nodes; ``ceil(n_nodes / 2)`` keys per variable (one hash feeds two nodes).
     """
     half = (n_nodes + 1) // 2
-    keys = np.empty((n_variables, half, len(seeds)), dtype=np.uint64)
-    for b, seed in enumerate(seeds):
-        base = _mix((int(seed) & _MASK) * _GOLD + 0x632BE59BD9B4E019)
+    # the same integer arithmetic as _mix on Python ints, vectorised over members and nodes (uint64 wraps)
+    seeds64 = np.array([int(seed) & _MASK for seed in seeds], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        base = _mix_array(seeds64 * U64(_GOLD) + U64(0x632BE59BD9B4E019))
+        nodes = (np.arange(1, half + 1, dtype=np.uint64) * U64(0xD1B54A32D192ED03))[:, None]
+        keys = np.empty((n_variables, half, len(seeds)), dtype=np.uint64)
         for v in range(n_variables):
-            kv = _mix(base + (v + 1) * _GOLD)
-            for i in range(half):
-                keys[v, i, b] = _mix(kv + (i + 1) * 0xD1B54A32D192ED03)
+            kv = _mix_array(base + U64(((v + 1) * _GOLD) & _MASK))
+            keys[v] = _mix_array(kv[None, :] + nodes)
     return keys
+
+
+def _mix_array(z: np.ndarray) -> np.ndarray:
+    """:func:`_mix` on a uint64 array."""
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> U64(30))) * U64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> U64(27))) * U64(0x94D049BB133111EB)
+        return z ^ (z >> U64(31))
 
 
 def _make_filler(pair):

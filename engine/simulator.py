@@ -45,6 +45,14 @@ from .rng import noise_keys
 from .stimuli import StimuliRegion
 
 _DTYPES = ("float64", "float32")
+_BACKENDS = ("cpu", "cuda")
+
+
+def _on_device_bold(monitor) -> bool:
+    """Monitors whose post-processing the CUDA kernel does itself (the Balloon-Windkessel BOLD)."""
+    from .monitors import BalloonWindkessel
+
+    return isinstance(monitor, BalloonWindkessel)
 
 
 @dataclass
@@ -62,6 +70,7 @@ class _RunState:
     diverged: np.ndarray
     divergence_time: np.ndarray
     posts: list                        # per monitor: None or its post-processor (with its own state)
+    device: dict | None = None         # backend "cuda": the device arrays (history, state, accumulators, balloon)
 
 
 @functools.lru_cache(maxsize=None)
@@ -110,14 +119,20 @@ class Simulator:
         first step of the simulation.
     kernel_options : dict, optional
         Kernel tuning: ``unroll`` (edges summed per pass, default 4; changes the summation order) and
-        ``cache_bytes`` (history bytes per source block, default the L2 cache size; never changes results).
+        ``cache_bytes`` (history bytes per source block, default the L2 cache size; never changes results);
+        for ``backend="cuda"``, ``cuda_lanes_per_block`` and ``cuda_node_threads`` (the block shape).
+    backend : {"cpu", "cuda"}
+        Where the kernel runs. ``"cuda"`` runs the same model, coupling, noise and monitor code on an NVIDIA
+        GPU (:mod:`brainsweep.engine.cuda`; install ``brainsweep[gpu]``); the noise is the same as on the
+        CPU, so a point agrees with its CPU run to rounding. Batches larger than the GPU's free memory are
+        split automatically (a split run cannot be continued by a later ``run``).
     """
 
     def __init__(self, connectivity: Connectivity, model: Model | None = None, coupling: Coupling | None = None,
                  integrator: Integrator | None = None, monitors=None, initial_conditions=None, seed: int = 0,
                  dtype: str = "float64", conduction_speed: float | None = None, time_block: int | None = None,
                  simulation_length: float = 1000.0, kernel_options: dict | None = None, stimulus=None,
-                 time_varying: dict | None = None):
+                 time_varying: dict | None = None, backend: str = "cpu"):
         from .models import Generic2dOscillator
 
         self.connectivity = connectivity
@@ -134,6 +149,7 @@ class Simulator:
         self.kernel_options = dict(kernel_options or {})
         self.stimulus = stimulus
         self.time_varying = dict(time_varying or {})
+        self.backend = backend
         self._state: _RunState | None = None
 
     # ------------------------------------------------------------------ validation
@@ -171,10 +187,13 @@ class Simulator:
             if not np.isfinite(speed) or speed <= 0:
                 raise ValueError(f"Simulator.conduction_speed must be a positive number of mm/ms, "
                                  f"got {self.conduction_speed!r}")
-        unknown = set(self.kernel_options) - {"unroll", "cache_bytes"}
+        if self.backend not in _BACKENDS:
+            raise ValueError(f"Simulator.backend must be one of {_BACKENDS}, got {self.backend!r}")
+        allowed = ("unroll", "cache_bytes", "cuda_lanes_per_block", "cuda_node_threads")
+        unknown = set(self.kernel_options) - set(allowed)
         if unknown:
-            raise ValueError(f"Simulator.kernel_options: unknown key(s) {sorted(unknown)}; allowed: unroll, cache_bytes")
-        for key, lo in (("unroll", 1), ("cache_bytes", 1)):
+            raise ValueError(f"Simulator.kernel_options: unknown key(s) {sorted(unknown)}; allowed: {', '.join(allowed)}")
+        for key, lo in ((k, 1) for k in allowed):
             value = self.kernel_options.get(key)
             if value is not None and (not isinstance(value, (int, np.integer)) or value < lo):
                 raise ValueError(f"Simulator.kernel_options[{key!r}] must be a positive integer, got {value!r}")
@@ -209,6 +228,10 @@ class Simulator:
         for mon in monitors:
             mon.istep(dt)
             mon.voi_indices(len(self.model.variables_of_interest))
+        if self.backend == "cuda":
+            from .cuda import require_cuda
+
+            require_cuda()
         return self
 
     # ------------------------------------------------------------------ helpers
@@ -400,7 +423,8 @@ class Simulator:
             node_scaling=node_scaling)
 
     def _initial_history(self, B: int, seeds: list[int], H: int, values: dict) -> tuple[np.ndarray, int]:
-        """States ``(H, S, N, B)`` oldest first, and TVB's current_step for that history."""
+        """States ``(H, S, N, B)`` oldest first (or ``(1, S, N, B)`` for a history constant in time), and TVB's
+        current_step for that history."""
         N = self.connectivity.number_of_regions
         S = self.model.nvar
         ic = self.initial_conditions
@@ -430,6 +454,8 @@ class Simulator:
                 current_step = L - 1
             if L >= H:
                 states = per[-H:]
+            elif L == 1:
+                states = per                 # constant in time: broadcast over the H rows by the caller
             else:
                 states = np.concatenate([np.repeat(per[:1], H - L, axis=0), per], axis=0)
         for s, (lo, hi) in enumerate(self.model.bounds()):
@@ -502,7 +528,8 @@ class Simulator:
         # Lane loops of 5..15 are fully unrolled by LLVM and stay scalar; 16 lanes run faster than 8, so small
         # batches get padding lanes (copies of the last member, discarded). Members are independent of the
         # lanes beside them, so this changes no result.
-        B = 16 if 4 < members < 16 else members
+        on_gpu = self.backend == "cuda"
+        B = 16 if 4 < members < 16 and not on_gpu else members
         parsed = {k: np.concatenate([v, np.repeat(v[-1:], B - members, axis=0)]) for k, v in user_batch.items()}
         seeds = list(user_seeds) + [user_seeds[-1]] * (B - members)
         N = self.connectivity.number_of_regions
@@ -525,7 +552,7 @@ class Simulator:
 
         n_acc = sum(len(m.voi_indices(len(self.model.variables_of_interest))) for m in self.monitors
                     if m.kind == "temporal_average")
-        layout = dict(C=C, N=N, H=H, B=B, S=S, n_acc=n_acc, K=K, dtype=self.dtype)
+        layout = dict(C=C, N=N, H=H, B=B, S=S, n_acc=n_acc, K=K, dtype=self.dtype, backend=self.backend)
         key = json.dumps([self._structure(), {k: v.tolist() for k, v in parsed.items()}, seeds, layout],
                          sort_keys=True, default=str)
         st = self._state
@@ -536,23 +563,29 @@ class Simulator:
                 chans = chans * keep
             # ring rows: time t at row t mod H (the current state, oldest-first index H - 1, at row H - 1),
             # rows 0..K-1 repeated at H..H+K-1
-            hist = np.empty((C, N, H + K, B), dtype=dtype)
-            ring = np.moveaxis(chans, 1, 2)                      # (C, N, H, B)
-            hist[:, :, :H] = ring
-            hist[:, :, H:] = ring[:, :, np.arange(K) % H]
+            if on_gpu:
+                # the device ring: (C, H + 1, N, B), time t at row t mod (H + 1); row H is written next
+                hist = np.zeros((C, H + 1, N, B), dtype=dtype)
+                hist[:, :H] = chans                                  # (C, H or 1, N, B)
+            else:
+                hist = np.empty((C, N, H + K, B), dtype=dtype)
+                ring = np.moveaxis(chans, 1, 2)                      # (C, N, H, B)
+                hist[:, :, :H] = ring
+                hist[:, :, H:] = ring[:, :, np.arange(K) % ring.shape[2]]
             st = _RunState(key=key, X=np.ascontiguousarray(states[-1], dtype=dtype).reshape(S, N * B),
                            hist=hist.reshape(-1), current=np.ascontiguousarray(chans[:, -1], dtype=dtype).reshape(-1), acc=[np.zeros(N * B, dtype=dtype) for _ in range(n_acc)],
                            slot=H - 1, step=current, origin=current + 1, diverged=np.zeros(B, dtype=bool),
                            divergence_time=np.full(B, np.nan),
-                           posts=[m.postprocessor(len(m.voi_indices(len(self.model.variables_of_interest))), N, B,
+                           posts=[None if on_gpu and _on_device_bold(m) else
+                                  m.postprocessor(len(m.voi_indices(len(self.model.variables_of_interest))), N, B,
                                                   dtype, dt, **({"seeds": seeds} if getattr(m, "needs_seeds", False)
                                                                 else {}))
                                   for m in self.monitors])
             self._state = st
 
         t0 = time.perf_counter()
-        kernel = load_kernel(codegen.generate(spec))
-        sizes = {"X": S * N * B, "hist": C * N * (H + K) * B, "current": C * N * B}
+        kernel = None if on_gpu else load_kernel(codegen.generate(spec))
+        sizes = {"X": S * N * B, "hist": C * (H + 1) * N * B if on_gpu else C * N * (H + K) * B, "current": C * N * B}
         if len(st.acc) != n_acc or any(a.size != N * B for a in st.acc):
             raise RuntimeError("internal error: monitor accumulators do not match the monitors; call sim.reset()")
         for name, size in sizes.items():
@@ -607,6 +640,12 @@ class Simulator:
         if self.stimulus is not None:
             w = parsed.get("stimulus.weight")
             stim_w[:] = (np.repeat(self.stimulus.weight[:, None], B, axis=1) if w is None else w.T).reshape(-1)
+        if on_gpu:
+            from .cuda import DeviceRun
+
+            device = DeviceRun(spec, st, [_on_device_bold(m) for m in mons], mons, dt, idelays,
+                               self.connectivity.weights, N, B, H, C, S, dtype, chunk, n_voi, isteps, keys,
+                               keep_arr, wsum, stim_w, (ps, pl, pr, pf), self.kernel_options)
         done = 0
         while done < n_steps:
             n = min(chunk, n_steps - done)
@@ -625,12 +664,15 @@ class Simulator:
             count = np.zeros(len(mons), dtype=np.int64)
             views = [o[w * v * M * B:] if buf is None else buf
                      for o, w, v, M, buf in zip(outs, written, n_voi, n_space, scratch)]
-            vb[:, 0] = st.current.reshape(C, N * B)
-            st.slot = int(kernel(n, st.step + 1, st.slot, H, st.hist, cb, cbt, zb, zh, keys,
-                                 edges.lptr, edges.loff, edges.lhd, leo, lw, edges.sptr, edges.soff, edges.shd, sw, wself,
-                                 wsum, keep_arr, stim_t, stim_w, ptv, chunk, ps, pl, pr, pf, isteps, count, *views,
-                                 *st.acc, *st.X, *vb.reshape(C, -1)))
-            st.current[:] = vb[:, 0].reshape(-1)
+            if on_gpu:
+                st.slot = device.launch(n, st.step + 1, st.slot, ptv, stim_t, count, views)
+            else:
+                vb[:, 0] = st.current.reshape(C, N * B)
+                st.slot = int(kernel(n, st.step + 1, st.slot, H, st.hist, cb, cbt, zb, zh, keys,
+                                     edges.lptr, edges.loff, edges.lhd, leo, lw, edges.sptr, edges.soff, edges.shd, sw,
+                                     wself, wsum, keep_arr, stim_t, stim_w, ptv, chunk, ps, pl, pr, pf, isteps, count,
+                                     *views, *st.acc, *st.X, *vb.reshape(C, -1)))
+                st.current[:] = vb[:, 0].reshape(-1)
             for m, post in enumerate(st.posts):
                 c = int(count[m])
                 if post is None:

@@ -1,0 +1,216 @@
+#!/usr/bin/env python
+"""Batched kernel on an NVIDIA GPU against the CPU kernel per core, in one run.
+
+    python benchmarks/gpu.py                   # full table (about 3-4 minutes on an H100/H200)
+    python benchmarks/gpu.py --quick           # smoke run
+    python benchmarks/gpu.py --sweep10k        # also: 10,000 points x 60 s with BOLD and FC fit
+    python benchmarks/gpu.py --json out.json
+
+Workload (issue 15): stochastic ReducedWongWang (HeunStochastic, dt 0.1 ms, nsig 1e-3) with conduction delays
+and Balloon-Windkessel BOLD (TR 720 ms, integrated on the device), float32 and float64, on
+
+- N = 80: the bundled HCP group connectome (fibre lengths, 10 mm/ms: delays up to ~20 ms = 200 steps);
+- N = 100: a synthetic dense distance-dependent connectome (centres in a 140 mm ellipsoid, weights
+  exp(-d / 40 mm), 10 mm/ms).
+
+Rows: for B batch members (from 64 up to the largest in the plan that fits the GPU's memory), wall time of a
+run of ``length`` ms after a warm-up run (compilation excluded; the compile time is its own column),
+simulated seconds per wall second (B * length / wall), GPU memory in use at the end of the run (device
+total - free) and the host's peak RSS. The CPU row runs the same simulation with the CPU kernel on one core
+(16 lanes, float32 and float64). Figures are printed, never asserted.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def connectome(n: int):
+    import brainsweep as bs
+    from brainsweep.engine.datasets import bundled_hcp80
+
+    if n == 80:
+        g = bundled_hcp80()
+        return bs.Connectivity(weights=np.asarray(g.sc), tract_lengths=np.asarray(g.lengths),
+                               conduction_speed=10.0)
+    rng = np.random.default_rng(100)
+    centres = rng.normal(size=(n, 3)) * np.array([70.0, 50.0, 40.0]) / 2.0
+    d = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
+    w = np.exp(-d / 40.0)
+    np.fill_diagonal(w, 0.0)
+    return bs.Connectivity(weights=w / w.max(), tract_lengths=d, conduction_speed=10.0)
+
+
+def simulator(conn, dtype: str, backend: str, options: dict | None = None):
+    import brainsweep as bs
+
+    return bs.Simulator(connectivity=conn, model=bs.models.ReducedWongWang(), coupling=bs.coupling.Linear(a=0.2),
+                        integrator=bs.integrators.HeunStochastic(dt=0.1, noise=bs.noise.Additive(nsig=1e-3)),
+                        monitors=[bs.monitors.BalloonWindkessel(period=720.0)], dtype=dtype, seed=0,
+                        backend=backend, kernel_options=options or {},
+                        initial_conditions=np.full((1, conn.number_of_regions), 0.2))
+
+
+def batch(B: int) -> dict:
+    return dict(batch={"coupling.a": np.linspace(0.05, 0.5, B)}, seeds=range(B))
+
+
+def gpu_memory_used() -> float:
+    from numba import cuda
+
+    free, total = cuda.current_context().get_memory_info()
+    return (total - free) / 2 ** 30
+
+
+def gpu_row(conn, dtype, B, length, options=None):
+    from numba import cuda
+
+    sim = simulator(conn, dtype, "cuda", options)
+    t0 = time.perf_counter()
+    sim.run(10.0, **batch(B))                    # compile + warm-up
+    first = time.perf_counter() - t0
+    sim.reset()
+    cuda.synchronize()
+    t0 = time.perf_counter()
+    ds = sim.run(length, **batch(B))
+    cuda.synchronize()
+    wall = time.perf_counter() - t0
+    used = gpu_memory_used()
+    bold = ds["balloon_windkessel"].values
+    ok = bool(np.isfinite(bold).all()) and bold.shape[1] > 0
+    del sim, ds
+    return dict(backend="cuda", N=conn.number_of_regions, dtype=dtype, B=B, length_ms=length, wall_s=wall,
+                first_run_s=first, sims_per_s=B * length / 1000.0 / wall, gpu_mem_gib=used, rss_mib=rss_mib(),
+                bold_finite=ok, block=str(options or "default"))
+
+
+def cpu_row(conn, dtype, B, length):
+    sim = simulator(conn, dtype, "cpu")
+    t0 = time.perf_counter()
+    sim.run(10.0, **batch(B))
+    first = time.perf_counter() - t0
+    sim.reset()
+    t0 = time.perf_counter()
+    sim.run(length, **batch(B))
+    wall = time.perf_counter() - t0
+    return dict(backend="cpu (1 core)", N=conn.number_of_regions, dtype=dtype, B=B, length_ms=length, wall_s=wall,
+                first_run_s=first, sims_per_s=B * length / 1000.0 / wall, gpu_mem_gib=float("nan"),
+                rss_mib=rss_mib(), bold_finite=True, block="")
+
+
+def sweep10k(conn, dtype="float32", points=10_000, length=60_000.0):
+    """A 10,000-point sweep of 60 s points: simulate on the GPU (BOLD on the device), FC fit on the host."""
+    import brainsweep as bs
+    from brainsweep.engine import features
+    from brainsweep.engine.datasets import bundled_hcp80
+    from numba import cuda
+
+    emp = bundled_hcp80().fc
+    sim = simulator(conn, dtype, "cuda")
+    sim.run(10.0, **batch(points))
+    sim.reset()
+    cuda.synchronize()
+    t0 = time.perf_counter()
+    ds = sim.run(length, **batch(points))
+    t_sim = time.perf_counter() - t0
+    fc = features.functional_connectivity(ds["balloon_windkessel"], transient=10_000.0)
+    r = features.fc_fit(fc, emp)
+    wall = time.perf_counter() - t0
+    del bs
+    return dict(points=points, length_ms=length, simulate_s=t_sim, total_s=wall, features_s=wall - t_sim,
+                sims_per_s=points * length / 1000.0 / wall, best_r=float(np.nanmax(np.asarray(r))),
+                gpu_mem_gib=gpu_memory_used())
+
+
+PLAN = {
+    # (N, dtype): batch sizes
+    (100, "float32"): [64, 1024, 4096, 16384, 65536],
+    (100, "float64"): [64, 4096, 16384, 65536],
+    (80, "float32"): [64, 4096, 16384, 65536],
+    (80, "float64"): [4096, 16384],
+}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--length", type=float, default=1440.0, help="simulated ms per timed run (default 2 TRs)")
+    p.add_argument("--sweep10k", action="store_true")
+    p.add_argument("--blocks", action="store_true", help="also try other block shapes at N = 100, float32")
+    p.add_argument("--budget", type=float, default=420.0, help="stop starting new rows after this many seconds")
+    p.add_argument("--json")
+    args = p.parse_args(argv)
+    start = time.perf_counter()
+    from brainsweep.engine.cuda import cuda_status
+
+    ok, device = cuda_status()
+    print(f"device: {device}; python {platform.python_version()}; host cores {os.cpu_count()}", flush=True)
+    rows = []
+    conns = {n: connectome(n) for n in (80, 100)}
+    for n, c in conns.items():
+        L = c.tract_lengths[c.weights > 0]
+        print(f"N = {n}: {int((c.weights > 0).sum())} connections, longest delay "
+              f"{L.max() / c.conduction_speed:.1f} ms", flush=True)
+    plan = {k: v[:2] for k, v in PLAN.items()} if args.quick else PLAN
+    header = (f"{'backend':>14} {'N':>4} {'dtype':>8} {'B':>6} {'sim ms':>7} {'wall s':>8} {'sim-s/s':>9} "
+              f"{'compile+warm s':>14} {'GPU GiB':>8} {'RSS MiB':>8} {'block':>10}")
+
+    def show(r):
+        print(f"{r['backend']:>14} {r['N']:>4} {r['dtype']:>8} {r['B']:>6} {r['length_ms']:>7.0f} "
+              f"{r['wall_s']:>8.3f} {r['sims_per_s']:>9.1f} {r['first_run_s']:>14.2f} {r['gpu_mem_gib']:>8.2f} "
+              f"{r['rss_mib']:>8.0f} {r['block']:>10}", flush=True)
+
+    print(header, flush=True)
+    for n in (100, 80):
+        for dtype in ("float32", "float64"):
+            rows.append(cpu_row(conns[n], dtype, 16, 200.0 if not args.quick else 50.0))
+            show(rows[-1])
+    if ok:
+        for (n, dtype), sizes in plan.items():
+            for B in sizes:
+                if time.perf_counter() - start > args.budget:
+                    print(f"(budget of {args.budget:.0f} s reached: N={n} {dtype} B={B} and later rows skipped)")
+                    break
+                try:
+                    rows.append(gpu_row(conns[n], dtype, B, args.length if not args.quick else 200.0))
+                    show(rows[-1])
+                except Exception as exc:           # e.g. out of memory: the largest size that fits is the one before
+                    print(f"N={n} {dtype} B={B}: {type(exc).__name__}: {str(exc).splitlines()[0]}", flush=True)
+                    break
+        if args.blocks:
+            for lb, nt in ((32, 4), (32, 16), (32, 32), (64, 4), (16, 16)):
+                opts = {"cuda_lanes_per_block": lb, "cuda_node_threads": nt}
+                rows.append(gpu_row(conns[100], "float32", 16384, args.length, opts))
+                show(rows[-1])
+        sweep = None
+        if args.sweep10k:
+            sweep = sweep10k(conns[80])
+            print("sweep of 10,000 x 60 s points (HCP 80, float32, BOLD on the GPU, FC fit on the host): "
+                  f"simulate {sweep['simulate_s']:.1f} s, features {sweep['features_s']:.1f} s, total "
+                  f"{sweep['total_s']:.1f} s ({sweep['sims_per_s']:.0f} sim-s/s), best r {sweep['best_r']:.3f}",
+                  flush=True)
+    else:
+        sweep = None
+        print(f"no GPU: {device}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"device": device, "rows": rows, "sweep10k": sweep}, fh, indent=1, default=float)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The GPU checks of issue 15 in one short script, for a machine with an NVIDIA GPU whose Python already has
+# numba, numba-cuda, numpy, scipy and xarray (no network needed): brainsweep is put on the path from this
+# checkout, then benchmarks/gpu.py prints its table and the CPU/CUDA equivalence variants run on the device.
+#     OUT=/some/dir bash benchmarks/gpu_device_check.sh [bench-seconds] [equivalence-seconds]
+set -o pipefail
+export PYTHONUNBUFFERED=1 BRAINSWEEP_CACHE_DIR=${BRAINSWEEP_CACHE_DIR:-/tmp/brainsweep-cache}
+OUT=${OUT:-/tmp/brainsweep-gpu-check}; mkdir -p "$OUT"
+BENCH=${1:-170}; EQUIV=${2:-170}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PKG=$(mktemp -d)
+cp -r "$ROOT/api" "$PKG/brainsweep"
+for d in engine explore storage dashboards; do ln -s "$ROOT/$d" "$PKG/brainsweep/$d"; done
+export PYTHONPATH="$PKG:$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+cd "$ROOT"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+python3 -c "import sys, numba, numba_cuda, numpy, xarray; print('python', sys.version.split()[0], 'numba', numba.__version__, 'numba-cuda', numba_cuda.__version__, 'numpy', numpy.__version__, 'xarray', xarray.__version__)"
+timeout $((BENCH + 60)) python3 benchmarks/gpu.py --budget "$BENCH" --json "$OUT/gpu_bench.json" "${@:3}" 2>&1 | tee "$OUT/bench.log"
+echo "benchmark rc $?"
+timeout "$EQUIV" python3 -m tests.helpers.cuda_equivalence --out "$OUT/gpu_equivalence.json" > "$OUT/equivalence.log" 2>&1
+echo "equivalence rc $?"
+python3 - "$OUT/gpu_equivalence.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("equivalence on", r["device"], "simulator:", r["simulator"])
+for name, rec in r.get("results", {}).items():
+    outs = {k: v for k, v in rec.items() if not k.startswith("_")}
+    worst = max((v.get("max_rel", float("inf")) for v in outs.values()), default=float("nan"))
+    nan_ok = all(v.get("nan_pattern_equal", False) for v in outs.values())
+    print(f"{name:45s} {rec['_dtype']:8s} max rel {worst:.2e} nan pattern equal {nan_ok} divergence equal {rec['_divergence_equal']} ({rec['_seconds']} s)")
+PY

@@ -1,0 +1,392 @@
+"""The batched kernel on NVIDIA GPUs, generated from the same model, coupling, noise and monitor pieces.
+
+:func:`generate_cuda` writes a ``numba.cuda`` kernel from the very :class:`~brainsweep.engine.codegen.KernelSpec`
+the CPU generator uses; the model derivative, the coupling functions, the integration stages
+(:func:`~brainsweep.engine.codegen.emit_update`), the counter-based noise (:mod:`brainsweep.engine.rng`), the
+elementary functions (:mod:`brainsweep.engine.fastmath`) and the Balloon-Windkessel step
+(:func:`~brainsweep.engine.bold.balloon_step`) are the same ``njit(inline="always")`` functions on both
+devices. There is no second copy of any equation.
+
+Layout and parallelism
+----------------------
+One thread per (node, lane) for ``node_threads`` nodes at once (a thread walks nodes ``ty, ty + node_threads,
+...``); a block holds ``lanes_per_block`` consecutive lanes (batch members) times ``node_threads``. Lanes are
+independent, so a block needs no other block: the whole run is one launch per chunk with one
+``syncthreads`` per step, never a grid-wide barrier. Consecutive threads of a warp are consecutive lanes, so
+every load and store of the state and of the delay buffer is coalesced.
+
+- delay buffer ``hist[channel, row, node, lane]`` with ``R = H + 1`` ring rows (time ``t`` at row
+  ``t mod R``): a step reads rows ``p - d`` (``0 <= d < H``) and writes row ``p + 1``, which no read of the
+  same step touches, so one barrier per step suffices;
+- edges listed per target (CSR), self-connections included: the ring row ``p`` holds the current values;
+- monitors: raw samples and temporal averages are written per chunk and copied to the host; the
+  Balloon-Windkessel BOLD is integrated on the device (float64 state, as on the CPU), so only BOLD samples
+  cross to the host; other post-processed monitors (TVB's HRF ``Bold``, spikes) get their interim averages
+  copied back and post-processed on the host as on the CPU.
+
+The summation order of the coupling differs from the CPU kernel's blocked order, so float64 results agree
+to rounding (about 1e-15 per step), not bit for bit.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from .codegen import CODEGEN_VERSION, KernelSpec, _Emitter, _support_digest, _voi_code, emit_load_params, emit_update
+from . import fastmath
+
+#: Bump when the generated CUDA code's structure changes.
+CUDA_CODEGEN_VERSION = "1"
+
+#: Monitor kinds the CUDA kernel records: ``raw``/``subsample`` (state), ``temporal_average``, ``balloon``.
+DEVICE_MONITOR_KINDS = ("raw", "subsample", "temporal_average", "balloon")
+
+
+class CudaUnavailable(RuntimeError):
+    """``backend="cuda"`` was asked for on a machine that cannot run it."""
+
+
+def _import_cuda():
+    try:
+        from numba import cuda
+    except Exception as exc:  # pragma: no cover - depends on the installation
+        raise CudaUnavailable(f"backend='cuda' needs numba-cuda (pip install 'brainsweep[gpu]'): {exc}") from None
+    return cuda
+
+
+def cuda_status() -> tuple[bool, str]:
+    """Whether kernels can run on a GPU here (or in numba's CUDA simulator), and why not."""
+    try:
+        cuda = _import_cuda()
+    except CudaUnavailable as exc:
+        return False, str(exc)
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        return True, "numba CUDA simulator (NUMBA_ENABLE_CUDASIM=1)"
+    try:
+        if not cuda.is_available():
+            return False, "backend='cuda' needs an NVIDIA GPU and driver; none was found (numba.cuda.is_available() is False)"
+        dev = cuda.get_current_device()
+        name = dev.name.decode() if isinstance(dev.name, bytes) else str(dev.name)
+        return True, f"{name} (compute capability {dev.compute_capability[0]}.{dev.compute_capability[1]})"
+    except Exception as exc:  # pragma: no cover - driver-specific
+        return False, f"backend='cuda': the CUDA driver failed: {str(exc).splitlines()[0]}"
+
+
+def require_cuda():
+    """``numba.cuda``, or one clear :class:`CudaUnavailable` line when no GPU can be used."""
+    ok, why = cuda_status()
+    if not ok:
+        raise CudaUnavailable(why)
+    return _import_cuda()
+
+
+@dataclass(frozen=True)
+class Launch:
+    """Block shape: lanes per block (threadIdx.x) and node threads (threadIdx.y)."""
+
+    lanes_per_block: int
+    node_threads: int
+
+
+def choose_launch(n_nodes: int, lanes: int, options: dict | None = None) -> Launch:
+    """Default block shape (overridable by ``kernel_options`` ``cuda_lanes_per_block``/``cuda_node_threads``)."""
+    options = options or {}
+    lb = int(options.get("cuda_lanes_per_block", min(32, lanes)))
+    nt = int(options.get("cuda_node_threads", max(1, min(n_nodes, 256 // max(lb, 1)))))
+    if lb < 1 or nt < 1 or lb * nt > 1024:
+        raise ValueError(f"kernel_options: cuda_lanes_per_block x cuda_node_threads must be 1..1024 threads, "
+                         f"got {lb} x {nt}")
+    return Launch(lb, nt)
+
+
+def generate_cuda(spec: KernelSpec, monitor_kinds: tuple[str, ...], launch: Launch) -> str:
+    """Python source of a module defining the CUDA kernel ``run`` for ``spec`` (see module docstring).
+
+    ``monitor_kinds`` gives, per monitor of ``spec``, one of :data:`DEVICE_MONITOR_KINDS`.
+    """
+    T = spec.dtype
+    B = "B"                 # the lane count is a run-time argument: one compiled kernel serves every batch size
+    S = len(spec.state_variables)
+    C = spec.n_channels_total
+    LB, NT = launch.lanes_per_block, launch.node_threads
+    pair = "normal_pair64" if T == "float64" else "normal_pair32"
+    if len(monitor_kinds) != len(spec.monitors) or any(k not in DEVICE_MONITOR_KINDS for k in monitor_kinds):
+        raise ValueError(f"monitor kinds {monitor_kinds!r}: one of {DEVICE_MONITOR_KINDS} per monitor")
+
+    e = _Emitter()
+    e(0, f"# Generated by brainsweep.engine.cuda v{CUDA_CODEGEN_VERSION}/{CODEGEN_VERSION}; do not edit. "
+         f"support {_support_digest()}")
+    e(0, f"# block {LB} x {NT}, monitors {list(monitor_kinds)}")
+    e(0, "import numpy as np")
+    e(0, "from numba import cuda")
+    e(0, "from brainsweep.engine.fastmath import *  # noqa: F401,F403")
+    e(0, "from brainsweep.engine.fastmath import inline, select, select_min, select_max, sqrt_, floor_, ceil_, fabs_")
+    e(0, "from brainsweep.engine.rng import GOLDEN, splitmix64, normal_pair64, normal_pair32")
+    e(0, "from brainsweep.engine.bold import balloon_step, balloon_signal")
+    e(0, "U = np.uint64")
+    e(0, f"_T = np.{T}")
+    for public, impl in fastmath.KERNEL_NAMES[T].items():
+        e(0, f"{public} = {impl}")
+    for public, impl in fastmath.COMMON_NAMES.items():
+        e(0, f"{public} = {impl}")
+    for public, impl in fastmath.INTRINSIC_NAMES.items():
+        e(0, f"{public} = {impl}")
+    for public, value in fastmath.CONSTANTS.items():
+        e(0, f"{public} = {value!r}")
+    e(0, "")
+    for fn in (spec.dfun, spec.coupling_post, spec.coupling_pre):
+        if fn is not None:
+            e(0, "@inline")
+            e(0, fn.body)
+            e(0, "")
+
+    ta = [m for m, k in enumerate(monitor_kinds) if k in ("temporal_average", "balloon")]
+    acc_of = {}
+    n_acc = 0
+    for m in ta:
+        acc_of[m] = n_acc
+        n_acc += len(spec.monitors[m].voi)
+    balloons = [m for m, k in enumerate(monitor_kinds) if k == "balloon"]
+    args = ([f"out{m}" for m in range(len(spec.monitors))] + [f"acc{a}" for a in range(n_acc)]
+            + [f"bst{m}" for m in balloons] + [f"X{s}" for s in range(S)])
+    e(0, "@cuda.jit(cache=True)")
+    e(0, "def run(B, n_steps, step0, slot0, R, hist, keys, eptr, esrc, edel, ew, keep, wsum, stim_t, stim_w, ptv, "
+         f"n_chunk, ps, pl, pr, pf, istep, bistep, bpar{', ' if args else ''}{', '.join(args)}):")
+    e(1, "N = eptr.shape[0] - 1")
+    e(1, f"NB = N * {B}")
+    e(1, "RNB = R * NB")
+    e(1, "HALF = (N + 1) // 2")
+    e(1, f"l = cuda.blockIdx.x * {LB} + cuda.threadIdx.x")
+    e(1, "ty = cuda.threadIdx.y")
+    emit_load_params(e, spec, 1, ("scalar",), lanes="B")
+    e(1, "p = slot0")
+    e(1, "for sidx in range(n_steps):")
+    e(2, "step = step0 + sidx")
+    e(2, "q = p + 1")
+    e(2, "if q == R:")
+    e(3, "q = 0")
+    e(2, f"if l < {B}:")
+    if spec.stochastic:
+        e(3, "gs = U(step + 1) * GOLDEN")
+    e(3, "i = ty")
+    e(3, "while i < N:")
+    e(4, f"m = i * {B} + l")
+    emit_load_params(e, spec, 4, ("region", "lane", "full", "time"), lanes="B")
+    if spec.stimulus_vars:
+        e(4, f"sti = stim_t[sidx * {B} + l] * stim_w[m]")
+    for s in range(S):
+        e(4, f"x{s} = X{s}[m]")
+    # delayed coupling: every channel summed in one pass over the target's edges
+    for c in range(C):
+        e(4, f"g{c} = _T(0.0)")
+    e(4, "for ed in range(eptr[i], eptr[i + 1]):")
+    e(5, "r = p - edel[ed]")
+    e(5, "if r < 0:")
+    e(6, "r += R")
+    e(5, f"hb = (r * N + esrc[ed]) * {B} + l")
+    e(5, "w = ew[ed]")
+    for c in range(C):
+        e(5, f"g{c} += w * hist[hb + {c} * RNB]")
+    if spec.stochastic:
+        e(4, "ip = i if i < HALF else i - HALF")
+        for s in range(S):
+            e(4, f"z0, z1 = {pair}(U(splitmix64(keys[({s} * HALF + ip) * {B} + l] + gs)))")
+            e(4, f"z{s}_ = _T(z0 if i < HALF else z1)")
+    gx = (lambda ch: f"(keep[m] * g{ch})") if spec.node_scaling else (lambda ch: f"g{ch}")
+    emit_update(e, spec, 4, gx, "wsum[m]" if spec.node_scaling else "wsum[i]", lambda s: f"z{s}_", cast_calls=True)
+    for s in range(S):
+        e(4, f"X{s}[m] = y{s}")
+    # the new values of the coupling channels (through pre) into ring row q
+    for o in range(spec.n_outputs):
+        cv = spec.cvar[o * spec.coupling_arity:(o + 1) * spec.coupling_arity]
+        if spec.coupling_pre is None:
+            vals = [f"y{cv[0]}"]
+        else:
+            pre_args = []
+            for a in spec.coupling_pre.args:
+                if a == "x_j":
+                    pre_args.append(f"y{cv[0]}")
+                elif a.startswith("x_j"):
+                    pre_args.append(f"y{cv[int(a[3:])]}")
+                else:
+                    pre_args.append(f"pc_{a}")
+            names = [f"h{o}_{h}" for h in range(spec.coupling_channels)]
+            e(4, f"{', '.join(names)} = coupling_pre({', '.join(pre_args)})")
+            vals = [f"_T({n})" for n in names]
+        for h, val in enumerate(vals):
+            ch = o * spec.coupling_channels + h
+            scaled = f"keep[m] * {val}" if spec.node_scaling else val
+            e(4, f"hist[{ch} * RNB + q * NB + m] = {scaled}")
+    names = {sv: f"y{s}" for s, sv in enumerate(spec.state_variables)}
+    for m in ta:
+        for j, v in enumerate(spec.monitors[m].voi):
+            e(4, f"acc{acc_of[m] + j}[m] += {_voi_code(spec.voi_exprs[v], names)}")
+    for m, kind in enumerate(monitor_kinds):
+        V = len(spec.monitors[m].voi)
+        e(4, f"ist = istep[{m}]")
+        e(4, "if step % ist == 0:")
+        if kind == "balloon":
+            e(5, "inv = _T(1.0) / _T(ist)")
+            e(5, f"bi = bistep[{m}]")
+            e(5, "emit = step % bi == 0")
+            e(5, "cnt = step // bi - (step0 - 1) // bi - 1")
+            for j in range(V):
+                a = acc_of[m] + j
+                e(5, f"z = np.float64(acc{a}[m] * inv)")
+                e(5, f"acc{a}[m] = _T(0.0)")
+                e(5, f"bo = {4 * j} * NB + m")
+                e(5, f"sb, fb, vb, qb = balloon_step(z, bst{m}[bo], bst{m}[bo + NB], bst{m}[bo + 2 * NB], "
+                     f"bst{m}[bo + 3 * NB], bpar[{m}, 0], bpar[{m}, 1], bpar[{m}, 2], bpar[{m}, 3], bpar[{m}, 4], "
+                     f"bpar[{m}, 5], bpar[{m}, 6])")
+                e(5, f"bst{m}[bo] = sb")
+                e(5, f"bst{m}[bo + NB] = fb")
+                e(5, f"bst{m}[bo + 2 * NB] = vb")
+                e(5, f"bst{m}[bo + 3 * NB] = qb")
+                e(5, "if emit:")
+                e(6, f"out{m}[(cnt * {V} + {j}) * NB + m] = _T(balloon_signal(vb, qb, bpar[{m}, 7], bpar[{m}, 8], "
+                     f"bpar[{m}, 9], bpar[{m}, 10]))")
+        else:
+            e(5, "cnt = step // ist - (step0 - 1) // ist - 1")
+            if kind == "temporal_average":
+                e(5, "inv = _T(1.0) / _T(ist)")
+                for j in range(V):
+                    a = acc_of[m] + j
+                    e(5, f"out{m}[(cnt * {V} + {j}) * NB + m] = acc{a}[m] * inv")
+                    e(5, f"acc{a}[m] = _T(0.0)")
+            else:
+                for j, v in enumerate(spec.monitors[m].voi):
+                    e(5, f"out{m}[(cnt * {V} + {j}) * NB + m] = {_voi_code(spec.voi_exprs[v], names)}")
+    e(4, f"i += {NT}")
+    e(2, "cuda.syncthreads()")
+    e(2, "p = q")
+    return e.text()
+
+
+def samples_in(step0: int, n_steps: int, every: int) -> int:
+    """How many multiples of ``every`` lie in ``[step0, step0 + n_steps)`` (samples a chunk records)."""
+    return (step0 + n_steps - 1) // every - (step0 - 1) // every
+
+
+def csr_edges(weights: np.ndarray, idelays: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Edges per target (``weights[target, source]`` non-zero, self-connections included), sources ascending:
+    ``(eptr, esrc, edel, ew)``."""
+    ii, jj = np.nonzero(weights)
+    order = np.lexsort((jj, ii))
+    ii, jj = ii[order], jj[order]
+    eptr = np.zeros(weights.shape[0] + 1, dtype=np.int64)
+    eptr[1:] = np.cumsum(np.bincount(ii, minlength=weights.shape[0]))
+    return eptr, jj.astype(np.int64), idelays[ii, jj].astype(np.int64), weights[ii, jj].astype(np.float64)
+
+
+def balloon_parameters(monitor, dt: float) -> np.ndarray:
+    """The 11 numbers :func:`~brainsweep.engine.bold.balloon_step`/``balloon_signal`` take, in kernel order."""
+    p = {k: float(v[0]) for k, v in monitor.parameters().items()}
+    rho = p["rho"]
+    return np.array([monitor.kernel_istep(dt) * dt / 1000.0, p["kappa"], p["gamma"], p["tau"], 1.0 / p["alpha"],
+                     np.log(1.0 - rho), rho, p["V_0"], 7.0 * rho, 2.0, 2.0 * rho - 0.2])
+
+
+def device_bytes(C: int, R: int, N: int, B: int, S: int, n_acc: int, n_balloon_values: int, itemsize: int,
+                 chunk_out_values: int) -> int:
+    """Device memory a run needs (delay buffer, state, accumulators, balloon state, one chunk of outputs)."""
+    return (C * R * N * B + S * N * B + n_acc * N * B + chunk_out_values) * itemsize + n_balloon_values * 8 * N * B
+
+
+class DeviceRun:
+    """One ``Simulator.run`` call on the GPU: uploads the constant inputs, keeps the carried state on the
+    device (in ``state.device``, so a later ``run`` continues there) and launches the kernel chunk by chunk.
+
+    ``launch`` has the CPU kernel's contract: it advances ``n`` steps, fills each monitor's host ``views[m]``
+    with the chunk's samples, sets ``count[m]`` and returns the new ring slot; it also refreshes the host copy
+    of the state (``state.X``) that the divergence check reads.
+    """
+
+    def __init__(self, spec: KernelSpec, state, balloon: list[bool], monitors, dt: float, idelays: np.ndarray,
+                 weights: np.ndarray, N: int, B: int, H: int, C: int, S: int, dtype, chunk: int, n_voi: list[int],
+                 isteps: np.ndarray, keys: np.ndarray, keep: np.ndarray, wsum: np.ndarray, stim_w: np.ndarray,
+                 params: tuple, options: dict):
+        from .kernel import load_kernel
+
+        cuda = require_cuda()
+        self.cuda = cuda
+        self.B, self.N, self.R = B, N, H + 1
+        kinds = tuple("balloon" if b else mon.kind for b, mon in zip(balloon, spec.monitors))
+        self.launch_shape = choose_launch(N, B, options)
+        self.source = generate_cuda(spec, kinds, self.launch_shape)
+        self.kernel = load_kernel(self.source)
+        eptr, esrc, edel, ew = csr_edges(weights, idelays)
+        to = cuda.to_device
+        self.const = [to(eptr), to(esrc), to(edel), to(ew.astype(dtype)), to(keep), to(wsum)]
+        self.stim_w = to(stim_w)
+        self.params = [to(np.ascontiguousarray(a)) for a in params]
+        self.keys = to(keys)
+        self.isteps = np.array([mon.kernel_istep(dt) if b else int(k) for b, mon, k in zip(balloon, monitors, isteps)],
+                               dtype=np.int64)
+        self.bisteps = np.array([mon.istep(dt) if b else 1 for b, mon in zip(balloon, monitors)], dtype=np.int64)
+        bpar = np.zeros((len(monitors), 11))
+        for m, (b, mon) in enumerate(zip(balloon, monitors)):
+            if b:
+                bpar[m] = balloon_parameters(mon, dt)
+        self.istep_d, self.bistep_d, self.bpar = to(self.isteps), to(self.bisteps), to(bpar)
+        self.every = np.where([bool(b) for b in balloon], self.bisteps, self.isteps)
+        self.n_voi = n_voi
+        self.chunk = chunk
+        NB = N * B
+        self.out = [cuda.device_array(max(1, (chunk // int(k) + 1) * v * NB), dtype=dtype)
+                    for k, v in zip(self.every, n_voi)]
+        if state.device is None:
+            n_balloon = [v for b, v in zip(balloon, n_voi) if b]
+            bst = []
+            for v in n_balloon:
+                rest = np.zeros((v, 4, NB))
+                rest[:, 1:] = 1.0                        # s = 0, f = v = q = 1: at rest
+                bst.append(to(rest.reshape(-1)))
+            state.device = {"hist": to(state.hist), "X": [to(np.ascontiguousarray(x)) for x in state.X],
+                            "acc": [to(a) for a in state.acc], "bst": bst}
+        self.dev = state.device
+        self.state = state
+        self.stim_t = self.ptv = None
+
+    def _arguments(self, n, step0, slot, ptv_d, stim_d, dev, out):
+        return (self.B, n, step0, slot, self.R, dev["hist"], self.keys, *self.const, stim_d, self.stim_w, ptv_d, self.chunk,
+                *self.params, self.istep_d, self.bistep_d, self.bpar, *out, *dev["acc"], *dev["bst"], *dev["X"])
+
+    def _warm_simulator(self, step0, slot, ptv_d, stim_d):
+        """In numba's CUDA simulator, run one thread for one step on copies of the state first: the simulator
+        runs threads as Python threads, and their first concurrent calls of a not yet compiled ``njit``
+        helper can mistype its arguments (``OverflowError: int too big to convert``)."""
+        cuda = self.cuda
+        copy = lambda a: cuda.to_device(a.copy_to_host())  # noqa: E731
+        dev = {"hist": copy(self.dev["hist"]), "X": [copy(x) for x in self.dev["X"]],
+               "acc": [copy(a) for a in self.dev["acc"]], "bst": [copy(b) for b in self.dev["bst"]]}
+        out = [copy(o) for o in self.out]
+        self.kernel[1, (1, 1)](*self._arguments(1, step0, slot, ptv_d, stim_d, dev, out))
+        self._warm = True
+
+    def launch(self, n: int, step0: int, slot: int, ptv: np.ndarray, stim_t: np.ndarray, count: np.ndarray,
+               views: list) -> int:
+        cuda = self.cuda
+        ptv_d = cuda.to_device(ptv)
+        stim_d = cuda.to_device(stim_t)
+        if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" and not getattr(self, "_warm", False):
+            self._warm_simulator(step0, slot, ptv_d, stim_d)
+        d = self.dev
+        grid = -(-self.B // self.launch_shape.lanes_per_block)
+        block = (self.launch_shape.lanes_per_block, self.launch_shape.node_threads)
+        self.kernel[grid, block](*self._arguments(n, step0, slot, ptv_d, stim_d, d, self.out))
+        NB = self.N * self.B
+        for m, (every, v) in enumerate(zip(self.every, self.n_voi)):
+            c = samples_in(step0, n, int(every))
+            count[m] = c
+            if c:
+                size = c * v * NB
+                views[m][:size] = self.out[m][:size].copy_to_host()
+        for s, x in enumerate(d["X"]):
+            self.state.X[s] = x.copy_to_host()
+        return (slot + n) % self.R
+
+
+__all__ = ["generate_cuda", "cuda_status", "require_cuda", "CudaUnavailable", "choose_launch", "Launch",
+           "csr_edges", "samples_in", "balloon_parameters", "device_bytes", "DEVICE_MONITOR_KINDS", "DeviceRun"]

@@ -1,0 +1,106 @@
+"""The CUDA backend: the same numbers as the CPU kernel (numba's CUDA simulator here, a GPU where there is
+one), every variant compiled to PTX offline, and one clear line where no GPU exists."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba_cuda", reason="numba-cuda is part of the test extra (brainsweep[gpu])")
+
+import brainsweep as bs  # noqa: E402
+from brainsweep.engine.cuda import CudaUnavailable, cuda_status, samples_in  # noqa: E402
+
+from tests.helpers import cuda_equivalence  # noqa: E402
+from tests.helpers.paths import REPO  # noqa: E402
+
+VARIANTS = list(cuda_equivalence.variants())
+#: float64: the issue's bound; float32: rounding of 1e-7 per step grows over a short run
+TOLERANCE = {"float64": 1e-12, "float32": 1e-4}
+
+
+def _helper(tmp_path_factory, args: list[str], simulator: bool) -> dict:
+    out = tmp_path_factory.mktemp("cuda") / "report.json"
+    env = dict(os.environ)
+    env.pop("NUMBA_ENABLE_CUDASIM", None)
+    if simulator:
+        env["NUMBA_ENABLE_CUDASIM"] = "1"
+    proc = subprocess.run([sys.executable, "-m", "tests.helpers.cuda_equivalence", *args, "--out", str(out)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory) -> dict:
+    """Every variant on the CPU kernel and on the CUDA kernel in numba's simulator (one process, ~2-3 min)."""
+    return _helper(tmp_path_factory, [], simulator=True)
+
+
+@pytest.fixture(scope="module")
+def ptx(tmp_path_factory) -> dict:
+    return _helper(tmp_path_factory, ["--ptx"], simulator=False)
+
+
+def _check(rec: dict):
+    tol = TOLERANCE[rec["_dtype"]]
+    outputs = {k: v for k, v in rec.items() if not k.startswith("_")}
+    assert outputs
+    for name, r in outputs.items():
+        assert "error" not in r, (name, r)
+        assert r["samples"] > 0, name
+        assert r["nan_pattern_equal"], name
+        assert r["max_rel"] <= tol, (name, r["max_rel"], tol)
+    assert rec["_divergence_equal"]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_cuda_simulator_matches_cpu(simulated, variant):
+    assert simulated["simulator"] is True
+    _check(simulated["results"][variant])
+
+
+def test_the_diverging_variant_diverges(simulated):
+    # the divergence comparison is only meaningful if a member really diverged
+    assert simulated["results"]["linear-diverging-member-f64"]["_diverged_members"] == 1
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_kernel_compiles_to_ptx_offline(ptx, variant):
+    rec = ptx["results"][variant]
+    for cc in ("sm_80", "sm_90"):
+        assert rec[cc]["entry"] and rec[cc]["bytes"] > 1000, (variant, cc)
+
+
+@pytest.mark.skipif(not cuda_status()[0] or os.environ.get("NUMBA_ENABLE_CUDASIM") == "1",
+                    reason="no NVIDIA GPU here (the simulator tests above stand in for it)")
+def test_gpu_matches_cpu(tmp_path_factory):
+    report = _helper(tmp_path_factory, [], simulator=False)
+    assert report["simulator"] is False
+    for variant in VARIANTS:
+        _check(report["results"][variant])
+
+
+@pytest.mark.skipif(cuda_status()[0], reason="this machine has a GPU (or the simulator is on)")
+def test_no_gpu_is_one_clear_line():
+    conn = bs.Connectivity(weights=np.ones((3, 3)), tract_lengths=np.ones((3, 3)))
+    sim = bs.Simulator(conn, backend="cuda")
+    with pytest.raises(CudaUnavailable) as info:
+        sim.run(1.0)
+    text = str(info.value)
+    assert "\n" not in text and "GPU" in text
+
+
+def test_backend_is_validated():
+    conn = bs.Connectivity(weights=np.ones((3, 3)), tract_lengths=np.ones((3, 3)))
+    with pytest.raises(ValueError, match=r"backend must be one of \('cpu', 'cuda'\), got 'gpu'"):
+        bs.Simulator(conn, backend="gpu").run(1.0)
+
+
+@pytest.mark.parametrize("step0,n,every", [(1, 10, 3), (4, 7, 2), (10, 1, 5), (7, 30, 1), (1, 2, 8)])
+def test_samples_in_counts_the_multiples(step0, n, every):
+    assert samples_in(step0, n, every) == sum(1 for s in range(step0, step0 + n) if s % every == 0)

@@ -1,0 +1,244 @@
+"""CPU kernel vs CUDA kernel, variant by variant (a script: it must own its process).
+
+Run as ``python -m tests.helpers.cuda_equivalence [--ptx] [--out results.json]``:
+
+- with ``NUMBA_ENABLE_CUDASIM=1`` (set before numba is imported, hence a process of its own) the CUDA kernel
+  runs in numba's CUDA simulator, where it needs no GPU; without it, on a real GPU;
+- ``--ptx`` instead compiles every variant's kernel to PTX for sm_80 and sm_90 offline (no GPU, no driver).
+
+Each variant is one model x coupling x integrator x dtype (plus monitors, lesions, stimuli, time-varying and
+per-region parameters, continued runs), small enough for the simulator (N * B * steps <= ~1,000-2,000). The
+report gives, per variant and monitor, the largest relative difference |cpu - cuda| / max(|cpu|, floor).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+N_NODES = 5
+
+
+def _connectome():
+    import brainsweep as bs
+
+    rng = np.random.default_rng(7)
+    w = rng.uniform(0.1, 1.0, (N_NODES, N_NODES)) * (rng.uniform(size=(N_NODES, N_NODES)) < 0.75)
+    w[0, 0] = 0.5                                   # an undelayed self-connection
+    lengths = rng.uniform(1.0, 8.0, (N_NODES, N_NODES))
+    np.fill_diagonal(lengths, 0.0)
+    return bs.Connectivity(weights=w, tract_lengths=lengths, conduction_speed=3.0)
+
+
+def variants() -> dict:
+    """name -> (simulator keyword arguments, run keyword arguments, number of consecutive runs)."""
+    from brainsweep.engine import coupling as cp, equations as eq, integrators as it, models as md, monitors as mo
+    from brainsweep.engine import noise as nz
+    from brainsweep.engine.stimuli import StimuliRegion
+
+    def stoch(cls, nsig, dt=0.1, noise=nz.Additive):
+        return cls(dt=dt, noise=noise(nsig=nsig))
+
+    raw_ta = [mo.Raw(), mo.TemporalAverage(period=0.5)]
+    two = {"seeds": [3, 11]}
+    out = {}
+    for dtype in ("float64", "float32"):
+        d = dtype[-2:]
+        out[f"g2d-linear-heunstoch-f{d}"] = (dict(model=md.Generic2dOscillator(a=-0.5), coupling=cp.Linear(a=0.1),
+                                                  integrator=stoch(it.HeunStochastic, [1e-3, 1e-3]),
+                                                  monitors=raw_ta, dtype=dtype),
+                                             dict(batch={"coupling.a": [0.05, 0.2]}, **two), 1)
+        out[f"rww-linear-heunstoch-balloon-f{d}"] = (
+            dict(model=md.ReducedWongWang(), coupling=cp.Linear(a=0.5),
+                 integrator=stoch(it.HeunStochastic, [1e-3]),
+                 monitors=[mo.BalloonWindkessel(period=2.0, integration_period=0.5), mo.TemporalAverage(period=1.0)],
+                 dtype=dtype, initial_conditions=np.full((1, N_NODES), 0.2)),
+            dict(batch={"noise.nsig": [1e-4, 1e-3]}, **two), 1)
+    out["jansenrit-sigmoidal-eulerstoch-f64"] = (
+        dict(model=md.JansenRit(), coupling=cp.SigmoidalJansenRit(a=1.0),
+             integrator=stoch(it.EulerStochastic, [0, 0, 0, 1e-3, 0, 0]), monitors=raw_ta), dict(**two), 1)
+    out["kuramoto-kuramoto-rk4-f64"] = (
+        dict(model=md.Kuramoto(), coupling=cp.Kuramoto(a=0.5), integrator=it.RungeKutta4thOrderDeterministic(dt=0.1),
+             monitors=raw_ta), dict(batch={"model.omega": [1.0, 2.0]}), 1)
+    out["wilsoncowan-linear-eulerdet-f64"] = (
+        dict(model=md.WilsonCowan(), coupling=cp.Linear(a=0.3), integrator=it.EulerDeterministic(dt=0.1),
+             monitors=raw_ta), {}, 1)
+    out["rwwexcinh-linear-heunmult-f64"] = (
+        dict(model=md.ReducedWongWangExcInh(), coupling=cp.Linear(a=0.2),
+             integrator=stoch(it.HeunStochastic, [1e-3, 1e-3], noise=nz.Multiplicative), monitors=raw_ta),
+        dict(**two), 1)
+    out["montbrio-difference-heundet-f64"] = (
+        dict(model=md.MontbrioPazoRoxin(), coupling=cp.Difference(a=0.1), integrator=it.HeunDeterministic(dt=0.05),
+             monitors=raw_ta), {}, 1)
+    out["epileptor-difference-heunstoch-f64"] = (
+        dict(model=md.Epileptor(), coupling=cp.Difference(a=0.01),
+             integrator=stoch(it.HeunStochastic, [1e-4] * 6, dt=0.05), monitors=raw_ta), dict(**two), 1)
+    out["suphopf-htanh-heunstoch-f32"] = (
+        dict(model=md.SupHopf(a=-0.5), coupling=cp.HyperbolicTangent(a=0.05),
+             integrator=stoch(it.HeunStochastic, [1e-3, 1e-3], dt=0.05), monitors=raw_ta, dtype="float32",
+             initial_conditions=np.full((2, N_NODES), 0.3)), dict(**two), 1)
+    # one member diverges (a strongly unstable Linear model): the divergence report must agree as well
+    out["linear-diverging-member-f64"] = (
+        dict(model=md.Linear(), coupling=cp.Linear(a=1.0), integrator=it.EulerDeterministic(dt=0.1),
+             monitors=raw_ta, initial_conditions=np.full((1, N_NODES), 1.0)),
+        dict(batch={"model.gamma": [-1.0, 1.0e9]}), 1)
+    out["linear-scaling-eulerstoch-f64"] = (
+        dict(model=md.Linear(), coupling=cp.Scaling(a=0.1), integrator=stoch(it.EulerStochastic, [1e-2]),
+             monitors=raw_ta), dict(**two), 1)
+    out["g2d-sigmoidal-lesion-region-params-f64"] = (
+        dict(model=md.Generic2dOscillator(a=np.linspace(-1.0, 1.0, N_NODES)), coupling=cp.Sigmoidal(a=0.1),
+             integrator=stoch(it.HeunStochastic, [1e-3, 1e-3]), monitors=raw_ta),
+        dict(batch={"connectivity.lesion": [[0, 1, 0, 0, 0], [0, 0, 0, 0, 1]]}, **two), 1)
+    stim = StimuliRegion(temporal=eq.PulseTrain(onset=1.0, T=2.0, tau=0.5, amp=1.0),
+                         weight=np.linspace(0.0, 1.0, N_NODES))
+    out["g2d-stimulus-timevarying-continued-f64"] = (
+        dict(model=md.Generic2dOscillator(), coupling=cp.Linear(a=0.1), integrator=it.HeunDeterministic(dt=0.1),
+             monitors=raw_ta, stimulus=stim,
+             time_varying={"coupling.a": eq.Offset(eq.Sinusoid(amp=0.05, frequency=0.1), base=0.1)}),
+        {}, 2)
+    out["g2d-bold-hrf-on-host-f64"] = (
+        dict(model=md.Generic2dOscillator(), coupling=cp.Linear(a=0.1), integrator=it.HeunDeterministic(dt=0.5),
+             monitors=[mo.Bold(period=8.0, hrf_length=40.0)]), {"_length": 24.0}, 1)
+    return out
+
+
+def _run(name, spec, backend, length):
+    import brainsweep as bs
+
+    sim_kw, run_kw, n_runs = spec
+    run_kw = dict(run_kw)
+    length = run_kw.pop("_length", length)
+    sim = bs.Simulator(_connectome(), backend=backend, seed=5, **sim_kw)
+    parts = [sim.run(length / n_runs, **run_kw) for _ in range(n_runs)]
+    return parts
+
+
+def compare(length: float = 5.0, only: str | None = None, progress=None) -> dict:
+    """Run every variant on both backends; return ``{variant: {monitor: max relative difference}}``.
+
+    ``progress(results)`` is called after each variant (the report so far)."""
+    results = {}
+    for name, spec in variants().items():
+        if only and only not in name:
+            continue
+        t0 = time.perf_counter()
+        cpu = _run(name, spec, "cpu", length)
+        gpu = _run(name, spec, "cuda", length)
+        rec = {}
+        for a, b in zip(cpu, gpu):
+            for var in a.data_vars:
+                if var in ("diverged", "divergence_time"):
+                    continue
+                x, y = np.asarray(a[var].values, dtype=np.float64), np.asarray(b[var].values, dtype=np.float64)
+                if x.shape != y.shape or x.size == 0:
+                    rec[var] = {"error": f"shapes {x.shape} vs {y.shape}"}
+                    continue
+                # relative to the value, or near zero crossings to a small fraction of the signal's scale
+                scale = float(np.nanmax(np.abs(x))) if np.isfinite(x).any() else 1.0
+                floor = max(1e-12, (1e-6 if spec[0].get("dtype", "float64") == "float64" else 1e-3) * scale)
+                rel = float(np.nanmax(np.abs(x - y) / np.maximum(np.abs(x), floor)))
+                nan_same = bool(np.array_equal(np.isnan(x), np.isnan(y)))
+                prev = rec.get(var, {"max_rel": 0.0, "samples": 0, "nan_pattern_equal": True})
+                rec[var] = {"max_rel": max(prev["max_rel"], rel), "samples": prev["samples"] + int(x.size),
+                            "nan_pattern_equal": prev["nan_pattern_equal"] and nan_same}
+            for flag in ("diverged", "divergence_time"):
+                same = bool(np.array_equal(np.asarray(a[flag].values), np.asarray(b[flag].values), equal_nan=True))
+                rec["_divergence_equal"] = rec.get("_divergence_equal", True) and same
+            rec["_diverged_members"] = int(np.sum(np.asarray(a["diverged"].values)))
+        rec["_seconds"] = round(time.perf_counter() - t0, 2)
+        rec["_dtype"] = spec[0].get("dtype", "float64")
+        results[name] = rec
+        if progress is not None:
+            progress(results)
+    return results
+
+
+def _argument_types(sim_kw, run_kw):
+    """Build a simulator, capture the CUDA kernel's source and argument types at its first launch."""
+    import brainsweep as bs
+    from brainsweep.engine import cuda as bscuda
+
+    captured = {}
+
+    class Capture(Exception):
+        pass
+
+    class HostArrays:
+        """Stands in for numba.cuda where no GPU exists: 'device' arrays are host arrays of the same types."""
+
+        to_device = staticmethod(lambda a: np.array(a))
+        device_array = staticmethod(lambda n, dtype: np.empty(n, dtype=dtype))
+
+    original = bscuda.DeviceRun.launch
+    original_require = bscuda.require_cuda
+    bscuda.require_cuda = lambda: HostArrays
+
+    def launch(self, n, step0, slot, ptv, stim_t, count, views):
+        captured["source"] = self.source
+        captured["args"] = self._arguments(n, step0, slot, self.cuda.to_device(ptv), self.cuda.to_device(stim_t),
+                                           self.dev, self.out)
+        raise Capture
+
+    bscuda.DeviceRun.launch = launch
+    try:
+        bs.Simulator(_connectome(), backend="cuda", seed=5, **sim_kw).run(1.0, **run_kw)
+    except Capture:
+        pass
+    finally:
+        bscuda.DeviceRun.launch = original
+        bscuda.require_cuda = original_require
+    return captured
+
+
+def compile_ptx_all(ccs=((8, 0), (9, 0))) -> dict:
+    """Compile every variant's kernel to PTX for each compute capability, offline; return sizes and times."""
+    from numba import cuda, typeof
+
+    results = {}
+    for name, (sim_kw, run_kw, _) in variants().items():
+        run_kw = {k: v for k, v in run_kw.items() if k != "_length"}
+        cap = _argument_types(sim_kw, run_kw)
+        from brainsweep.engine.kernel import load_kernel
+
+        kernel = load_kernel(cap["source"])
+        sig = tuple(typeof(a) for a in cap["args"])
+        rec = {}
+        for cc in ccs:
+            t0 = time.perf_counter()
+            ptx, _ = cuda.compile_ptx(kernel.py_func, sig, cc=cc)
+            rec[f"sm_{cc[0]}{cc[1]}"] = {"bytes": len(ptx), "seconds": round(time.perf_counter() - t0, 2),
+                                         "entry": ".entry" in ptx}
+        results[name] = rec
+    return results
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ptx", action="store_true", help="compile every variant to PTX offline instead")
+    parser.add_argument("--length", type=float, default=5.0, help="simulated ms per variant")
+    parser.add_argument("--only", default=None, help="variants whose name contains this")
+    parser.add_argument("--out", default=None, help="write the JSON report here")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore", RuntimeWarning)     # uint64 wraparound in the simulator's numpy scalars
+    from brainsweep.engine.cuda import cuda_status
+
+    report = {"device": cuda_status()[1], "simulator": os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"}
+
+    def write(results):
+        report["results"] = results
+        if args.out:
+            with open(args.out, "w") as fh:
+                fh.write(json.dumps(report, indent=1))
+
+    write(compile_ptx_all() if args.ptx else compare(args.length, args.only, progress=write))
+    print(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
