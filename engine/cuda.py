@@ -49,6 +49,9 @@ class CudaUnavailable(RuntimeError):
 
 
 def _import_cuda():
+    if not hasattr(np, "row_stack"):
+        # numba-cuda 0.30 registers an overload of np.row_stack at import; numpy 2.5 removed that alias of vstack
+        np.row_stack = np.vstack
     try:
         from numba import cuda
     except Exception as exc:  # pragma: no cover - depends on the installation
