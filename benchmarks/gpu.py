@@ -95,7 +95,7 @@ def gpu_row(conn, dtype, B, length, options=None):
     del sim, ds
     return dict(backend="cuda", N=conn.number_of_regions, dtype=dtype, B=B, length_ms=length, wall_s=wall,
                 first_run_s=first, sims_per_s=B * length / 1000.0 / wall, gpu_mem_gib=used, rss_mib=rss_mib(),
-                bold_finite=ok, block=str(options or "default"))
+                bold_finite=ok, block="x".join(str(v) for v in options.values()) if options else "32x8x4")
 
 
 def cpu_row(conn, dtype, B, length):
@@ -138,10 +138,10 @@ def sweep10k(conn, dtype="float32", points=10_000, length=60_000.0):
 
 PLAN = {
     # (N, dtype): batch sizes
-    (100, "float32"): [64, 1024, 4096, 16384, 65536],
-    (100, "float64"): [64, 4096, 16384, 65536],
+    (100, "float32"): [64, 1024, 4096, 16384, 65536, 131072],
+    (100, "float64"): [4096, 16384, 65536],
     (80, "float32"): [64, 4096, 16384, 65536],
-    (80, "float64"): [4096, 16384],
+    (80, "float64"): [16384, 65536],
 }
 
 
@@ -150,7 +150,9 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--length", type=float, default=1440.0, help="simulated ms per timed run (default 2 TRs)")
     p.add_argument("--sweep10k", action="store_true")
-    p.add_argument("--blocks", action="store_true", help="also try other block shapes at N = 100, float32")
+    p.add_argument("--blocks", action="store_true",
+                   help="also try other block shapes (lanes x node threads x unroll) at N = 100, float32, B = 16384")
+    p.add_argument("--only-blocks", action="store_true", help="the block-shape rows alone (with --blocks)")
     p.add_argument("--budget", type=float, default=420.0, help="stop starting new rows after this many seconds")
     p.add_argument("--json")
     args = p.parse_args(argv)
@@ -167,18 +169,20 @@ def main(argv=None) -> int:
               f"{L.max() / c.conduction_speed:.1f} ms", flush=True)
     plan = {k: v[:2] for k, v in PLAN.items()} if args.quick else PLAN
     header = (f"{'backend':>14} {'N':>4} {'dtype':>8} {'B':>6} {'sim ms':>7} {'wall s':>8} {'sim-s/s':>9} "
-              f"{'compile+warm s':>14} {'GPU GiB':>8} {'RSS MiB':>8} {'block':>10}")
+              f"{'compile+warm s':>14} {'GPU GiB':>8} {'RSS MiB':>8} {'block':>12}")
 
     def show(r):
         print(f"{r['backend']:>14} {r['N']:>4} {r['dtype']:>8} {r['B']:>6} {r['length_ms']:>7.0f} "
               f"{r['wall_s']:>8.3f} {r['sims_per_s']:>9.1f} {r['first_run_s']:>14.2f} {r['gpu_mem_gib']:>8.2f} "
-              f"{r['rss_mib']:>8.0f} {r['block']:>10}", flush=True)
+              f"{r['rss_mib']:>8.0f} {r['block']:>12}", flush=True)
 
     print(header, flush=True)
     for n in (100, 80):
         for dtype in ("float32", "float64"):
             rows.append(cpu_row(conns[n], dtype, 16, 200.0 if not args.quick else 50.0))
             show(rows[-1])
+    if args.only_blocks:
+        plan = {}
     if ok:
         for (n, dtype), sizes in plan.items():
             for B in sizes:
@@ -192,8 +196,12 @@ def main(argv=None) -> int:
                     print(f"N={n} {dtype} B={B}: {type(exc).__name__}: {str(exc).splitlines()[0]}", flush=True)
                     break
         if args.blocks:
-            for lb, nt in ((32, 4), (32, 16), (32, 32), (64, 4), (16, 16)):
-                opts = {"cuda_lanes_per_block": lb, "cuda_node_threads": nt}
+            for lb, nt, un in ((32, 8, 1), (32, 8, 8), (32, 4, 4), (32, 16, 4), (32, 32, 4), (16, 16, 4),
+                               (8, 32, 4), (64, 4, 4)):
+                if time.perf_counter() - start > args.budget:
+                    print(f"(budget of {args.budget:.0f} s reached: remaining block shapes skipped)")
+                    break
+                opts = {"cuda_lanes_per_block": lb, "cuda_node_threads": nt, "cuda_unroll": un}
                 rows.append(gpu_row(conns[100], "float32", 16384, args.length, opts))
                 show(rows[-1])
         sweep = None

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU checks of issue 15 in one short script, for a machine with an NVIDIA GPU whose Python already has
 # numba, numba-cuda, numpy, scipy and xarray (no network needed): brainsweep is put on the path from this
-# checkout, then benchmarks/gpu.py prints its table and the CPU/CUDA equivalence variants run on the device.
+# checkout, the CPU/CUDA equivalence variants run on the device, then benchmarks/gpu.py prints its table.
 #     OUT=/some/dir bash benchmarks/gpu_device_check.sh [bench-seconds] [equivalence-seconds]
 set -o pipefail
 export PYTHONUNBUFFERED=1 BRAINSWEEP_CACHE_DIR=${BRAINSWEEP_CACHE_DIR:-/tmp/brainsweep-cache}
@@ -15,8 +15,6 @@ export PYTHONPATH="$PKG:$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 cd "$ROOT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import sys, numba, numba_cuda, numpy, xarray; print('python', sys.version.split()[0], 'numba', numba.__version__, 'numba-cuda', numba_cuda.__version__, 'numpy', numpy.__version__, 'xarray', xarray.__version__)"
-timeout $((BENCH + 60)) python3 benchmarks/gpu.py --budget "$BENCH" --json "$OUT/gpu_bench.json" "${@:3}" 2>&1 | tee "$OUT/bench.log"
-echo "benchmark rc $?"
 timeout "$EQUIV" python3 -m tests.helpers.cuda_equivalence --out "$OUT/gpu_equivalence.json" > "$OUT/equivalence.log" 2>&1
 echo "equivalence rc $?"
 python3 - "$OUT/gpu_equivalence.json" <<'PY'
@@ -29,3 +27,5 @@ for name, rec in r.get("results", {}).items():
     nan_ok = all(v.get("nan_pattern_equal", False) for v in outs.values())
     print(f"{name:45s} {rec['_dtype']:8s} max rel {worst:.2e} nan pattern equal {nan_ok} divergence equal {rec['_divergence_equal']} ({rec['_seconds']} s)")
 PY
+timeout $((BENCH + 60)) python3 benchmarks/gpu.py --budget "$BENCH" --json "$OUT/gpu_bench.json" "${@:3}" 2>&1 | tee "$OUT/bench.log"
+echo "benchmark rc $?"

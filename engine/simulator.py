@@ -120,7 +120,8 @@ class Simulator:
     kernel_options : dict, optional
         Kernel tuning: ``unroll`` (edges summed per pass, default 4; changes the summation order) and
         ``cache_bytes`` (history bytes per source block, default the L2 cache size; never changes results);
-        for ``backend="cuda"``, ``cuda_lanes_per_block`` and ``cuda_node_threads`` (the block shape).
+        for ``backend="cuda"``, ``cuda_lanes_per_block`` and ``cuda_node_threads`` (the block shape) and
+        ``cuda_unroll`` (edges summed per pass, default 4).
     backend : {"cpu", "cuda"}
         Where the kernel runs. ``"cuda"`` runs the same model, coupling, noise and monitor code on an NVIDIA
         GPU (:mod:`brainsweep.engine.cuda`; install ``brainsweep[gpu]``); the noise is the same as on the
@@ -189,7 +190,7 @@ class Simulator:
                                  f"got {self.conduction_speed!r}")
         if self.backend not in _BACKENDS:
             raise ValueError(f"Simulator.backend must be one of {_BACKENDS}, got {self.backend!r}")
-        allowed = ("unroll", "cache_bytes", "cuda_lanes_per_block", "cuda_node_threads")
+        allowed = ("unroll", "cache_bytes", "cuda_lanes_per_block", "cuda_node_threads", "cuda_unroll")
         unknown = set(self.kernel_options) - set(allowed)
         if unknown:
             raise ValueError(f"Simulator.kernel_options: unknown key(s) {sorted(unknown)}; allowed: {', '.join(allowed)}")
