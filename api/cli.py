@@ -78,10 +78,13 @@ def _build(args):
         if cls is None or not isinstance(cls, type) or not issubclass(cls, bs.monitors.Monitor):
             raise SystemExit(f"brainsweep: unknown monitor {name!r}; choose from Raw, SubSample, TemporalAverage")
         monitors.append(cls() if name == "Raw" else cls(period=float(period) if period else 0.9765625))
-    return bs.Simulator(conn, model, coupling, integrator, monitors, seed=args.seed, dtype=args.dtype)
+    return bs.Simulator(conn, model, coupling, integrator, monitors, seed=args.seed, dtype=args.dtype,
+                        backend=args.backend)
 
 
 def simulate(args) -> int:
+    from brainsweep.engine.cuda import CudaUnavailable
+
     try:
         sim = _build(args)
         batch = {key: _number_list(value) for key, value in args.batch} or None
@@ -89,7 +92,7 @@ def simulate(args) -> int:
         t0 = time.perf_counter()
         ds = sim.run(args.length, batch=batch, seeds=seeds)
         wall = time.perf_counter() - t0
-    except (ValueError, TypeError, MemoryError) as exc:
+    except (ValueError, TypeError, MemoryError, CudaUnavailable) as exc:
         print(f"brainsweep: {exc}", file=sys.stderr)
         return 2
     members = ds.sizes.get("batch", 1)
@@ -123,14 +126,15 @@ def sweep(args) -> int:
     from brainsweep import storage
     from brainsweep.explore import SpecError, SweepReport
     from brainsweep.explore import sweep as run_sweep
+    from brainsweep.explore.schedule import ClusterError
 
     report = SweepReport(store=args.output)
     say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     try:
         ds = run_sweep(args.spec, args.output, scheduler=args.scheduler, scheduler_file=args.scheduler_file,
                        n_workers=args.workers, overwrite=args.overwrite, quiet=args.quiet, report=report,
-                       announce=say)
-    except (SpecError, storage.StoreMismatchError, storage.StoreNotWritableError) as exc:
+                       announce=say, backend=args.backend)
+    except (SpecError, ClusterError, storage.StoreMismatchError, storage.StoreNotWritableError) as exc:
         print(f"brainsweep: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -159,14 +163,16 @@ def optimize(args) -> int:
     from brainsweep import storage
     from brainsweep.explore import SpecError, StudyMismatchError, StudyReport
     from brainsweep.explore import optimize as run_study
+    from brainsweep.explore.schedule import ClusterError
 
     report = StudyReport(store=args.output)
     say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     try:
         run_study(args.spec, args.output, args.trials, study_name=args.study, storage_url=args.storage,
                   scheduler=args.scheduler, scheduler_file=args.scheduler_file, n_workers=args.workers,
-                  overwrite=args.overwrite, quiet=args.quiet, report=report, announce=say)
-    except (SpecError, StudyMismatchError, storage.StoreMismatchError, storage.StoreNotWritableError) as exc:
+                  overwrite=args.overwrite, quiet=args.quiet, report=report, announce=say, backend=args.backend)
+    except (SpecError, ClusterError, StudyMismatchError, storage.StoreMismatchError,
+            storage.StoreNotWritableError) as exc:
         print(f"brainsweep: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -253,6 +259,10 @@ def _cluster_arguments(p: argparse.ArgumentParser, overwrite: str) -> None:
     p.add_argument("--workers", type=int, default=None, help="workers of the embedded LocalCluster (default: cores)")
     p.add_argument("--overwrite", action="store_true", help=overwrite)
     p.add_argument("--quiet", action="store_true", help="no progress bar (batch jobs)")
+    p.add_argument("--backend", choices=["cpu", "cuda", "auto"], default=None,
+                   help="where blocks run (overrides the spec's backend): cpu, cuda (workers with a GPU resource; "
+                        "the embedded cluster starts one GPU worker) or auto (each worker's GPU if it has one)")
+    p.add_argument("--gpu", dest="backend", action="store_const", const="cuda", help="same as --backend cuda")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -278,6 +288,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seeds", default=None, help="one seed per batch member, e.g. 0,1,2 or linspace(0,31,32)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    s.add_argument("--backend", default="cpu", choices=["cpu", "cuda"], help="where the kernel runs")
+    s.add_argument("--gpu", dest="backend", action="store_const", const="cuda", help="same as --backend cuda")
     s.add_argument("-o", "--output", default=None, help="write the results as NetCDF")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=simulate)

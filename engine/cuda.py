@@ -317,10 +317,39 @@ def balloon_parameters(monitor, dt: float) -> np.ndarray:
                      np.log(1.0 - rho), rho, p["V_0"], 7.0 * rho, 2.0, 2.0 * rho - 0.2])
 
 
-def device_bytes(C: int, R: int, N: int, B: int, S: int, n_acc: int, n_balloon_values: int, itemsize: int,
-                 chunk_out_values: int) -> int:
-    """Device memory a run needs (delay buffer, state, accumulators, balloon state, one chunk of outputs)."""
-    return (C * R * N * B + S * N * B + n_acc * N * B + chunk_out_values) * itemsize + n_balloon_values * 8 * N * B
+def device_free_bytes() -> int | None:
+    """Free memory of the current GPU (None in the simulator or when it cannot be read)."""
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        return None
+    try:
+        free, _total = _import_cuda().current_context().get_memory_info()
+        return int(free)
+    except Exception:  # pragma: no cover - driver-specific
+        return None
+
+
+def bytes_per_lane(sim, n_steps: int, chunk_steps: int | None) -> int:
+    """Device bytes one batch member of ``sim`` needs: delay ring, state, accumulators, Balloon state, noise
+    keys, parameters and one chunk of every monitor's samples (a generous estimate)."""
+    from .monitors import BalloonWindkessel
+
+    N = sim.connectivity.number_of_regions
+    S = sim.model.nvar
+    dt = sim.integrator.dt
+    item = np.dtype(sim.dtype).itemsize
+    H = int(sim._idelays().max()) + 1
+    C = sim.model.n_coupling_inputs * sim.coupling.n_channels
+    chunk = min(n_steps, int(chunk_steps) if chunk_steps else 1 << 14)
+    n_vois = len(sim.model.variables_of_interest)
+    values = C * (H + 1) * N + 2 * S * N + 8 * N          # ring, state, accumulators and per-member parameters
+    eight = S * ((N + 1) // 2) + 4 * chunk                  # noise keys; time-varying inputs and stimulus
+    for mon in sim.monitors:
+        V = len(mon.voi_indices(n_vois))
+        every = mon.istep(dt) if isinstance(mon, BalloonWindkessel) else mon.kernel_istep(dt)
+        values += (chunk // every + 1) * V * N
+        if isinstance(mon, BalloonWindkessel):
+            eight += 4 * V * N
+    return int(values * item + eight * 8)
 
 
 class DeviceRun:
@@ -405,7 +434,15 @@ class DeviceRun:
         d = self.dev
         grid = -(-self.B // self.launch_shape.lanes_per_block)
         block = (self.launch_shape.lanes_per_block, self.launch_shape.node_threads)
-        self.kernel[grid, block](*self._arguments(n, step0, slot, ptv_d, stim_d, d, self.out))
+        try:
+            self.kernel[grid, block](*self._arguments(n, step0, slot, ptv_d, stim_d, d, self.out))
+        except Exception as exc:
+            if "OUT_OF_RESOURCES" in str(exc):
+                raise ValueError(
+                    f"kernel_options: a block of {block[0]} x {block[1]} threads needs more registers than the GPU "
+                    "has per block for this model; use fewer (cuda_lanes_per_block x cuda_node_threads, default "
+                    "32 x 8)") from None
+            raise
         NB = self.N * self.B
         for m, (every, v) in enumerate(zip(self.every, self.n_voi)):
             c = samples_in(step0, n, int(every))
@@ -419,4 +456,4 @@ class DeviceRun:
 
 
 __all__ = ["generate_cuda", "cuda_status", "require_cuda", "CudaUnavailable", "choose_launch", "Launch",
-           "csr_edges", "samples_in", "balloon_parameters", "device_bytes", "DEVICE_MONITOR_KINDS", "DeviceRun"]
+           "csr_edges", "samples_in", "balloon_parameters", "bytes_per_lane", "device_free_bytes", "DEVICE_MONITOR_KINDS", "DeviceRun"]

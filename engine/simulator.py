@@ -120,8 +120,9 @@ class Simulator:
     kernel_options : dict, optional
         Kernel tuning: ``unroll`` (edges summed per pass, default 4; changes the summation order) and
         ``cache_bytes`` (history bytes per source block, default the L2 cache size; never changes results);
-        for ``backend="cuda"``, ``cuda_lanes_per_block`` and ``cuda_node_threads`` (the block shape) and
-        ``cuda_unroll`` (edges summed per pass, default 4).
+        for ``backend="cuda"``, ``cuda_lanes_per_block`` and ``cuda_node_threads`` (the block shape),
+        ``cuda_unroll`` (edges summed per pass, default 4) and ``cuda_max_lanes`` (members per device batch;
+        default: what fits in 80% of the GPU's free memory).
     backend : {"cpu", "cuda"}
         Where the kernel runs. ``"cuda"`` runs the same model, coupling, noise and monitor code on an NVIDIA
         GPU (:mod:`brainsweep.engine.cuda`; install ``brainsweep[gpu]``); the noise is the same as on the
@@ -190,7 +191,7 @@ class Simulator:
                                  f"got {self.conduction_speed!r}")
         if self.backend not in _BACKENDS:
             raise ValueError(f"Simulator.backend must be one of {_BACKENDS}, got {self.backend!r}")
-        allowed = ("unroll", "cache_bytes", "cuda_lanes_per_block", "cuda_node_threads", "cuda_unroll")
+        allowed = ("unroll", "cache_bytes", "cuda_lanes_per_block", "cuda_node_threads", "cuda_unroll", "cuda_max_lanes")
         unknown = set(self.kernel_options) - set(allowed)
         if unknown:
             raise ValueError(f"Simulator.kernel_options: unknown key(s) {sorted(unknown)}; allowed: {', '.join(allowed)}")
@@ -526,6 +527,10 @@ class Simulator:
         dt = self.integrator.dt
         n_steps = int(math.ceil(length / dt))
         members, user_batch, user_seeds, is_batch = self._parse_batch(batch, seeds)
+        if self.backend == "cuda":
+            lanes = self._device_lanes(n_steps, chunk_steps)
+            if members > lanes:
+                return self._run_in_parts(length, user_batch, user_seeds, lanes, chunk_steps)
         # Lane loops of 5..15 are fully unrolled by LLVM and stay scalar; 16 lanes run faster than 8, so small
         # batches get padding lanes (copies of the last member, discarded). Members are independent of the
         # lanes beside them, so this changes no result.
@@ -692,6 +697,46 @@ class Simulator:
         return self._dataset(outs, sample_steps, n_voi, spaces, B, members, user_seeds, user_batch, is_batch, st,
                              elapsed, n_steps, K, H)
 
+    def _device_lanes(self, n_steps: int, chunk_steps: int | None) -> int:
+        """Batch members that fit on the GPU at once: ``kernel_options["cuda_max_lanes"]`` if given, else what
+        fits in 80% of the device's free memory (see :func:`brainsweep.engine.cuda.bytes_per_lane`)."""
+        from .cuda import bytes_per_lane, device_free_bytes
+
+        if "cuda_max_lanes" in self.kernel_options:
+            return int(self.kernel_options["cuda_max_lanes"])
+        free = device_free_bytes()
+        if free is None:
+            return 1 << 62
+        per_lane = bytes_per_lane(self, n_steps, chunk_steps)
+        return max(1, int(0.8 * free // per_lane))
+
+    def _run_in_parts(self, length: float, user_batch: dict, user_seeds: list, lanes: int,
+                      chunk_steps: int | None) -> xr.Dataset:
+        """A batch larger than the GPU holds, as consecutive device batches of at most ``lanes`` members.
+
+        Members are independent of the batch they run in, so the parts concatenated are the whole batch's
+        results. The run cannot be continued by a later ``run`` (its state is not kept)."""
+        import copy
+
+        members = len(user_seeds)
+        parts = []
+        for lo in range(0, members, lanes):
+            part = copy.copy(self)
+            part._state = None
+            hi = min(members, lo + lanes)
+            parts.append(part.run(length, batch={k: v[lo:hi] for k, v in user_batch.items()},
+                                  seeds=list(user_seeds[lo:hi]), chunk_steps=chunk_steps))
+        ds = xr.concat(parts, dim="batch", data_vars="minimal", coords="minimal", compat="override",
+                       combine_attrs="override")
+        ds = ds.assign_coords(batch=np.arange(members))
+        config = json.loads(ds.attrs["configuration"])
+        config.update({"seeds": [int(s) for s in user_seeds],
+                       "batch": {k: np.asarray(v).tolist() for k, v in user_batch.items()}, "device_batches": len(parts)})
+        ds.attrs["configuration"] = json.dumps(config, default=str)
+        ds.attrs["wall_time_s"] = float(sum(p.attrs["wall_time_s"] for p in parts))
+        self._state = None
+        return ds
+
     def _check_memory(self, history_bytes: int, n_steps: int, B: int, itemsize: int) -> None:
         """Refuse, before allocating, a run whose buffers cannot fit in this machine's memory."""
         n_voi = len(self.model.variables_of_interest)
@@ -817,7 +862,8 @@ class Simulator:
             data_vars["diverged"] = ((), bool(diverged[0]), {"long_name": "NaN/inf reached"})
             data_vars["divergence_time"] = ((), float(dtime[0]), {"units": "ms"})
         config = self._describe()
-        config.update({"seeds": [int(s) for s in seeds], "batch": {k: v.tolist() for k, v in parsed.items()},
+        config.update({"backend": self.backend,
+                       "seeds": [int(s) for s in seeds], "batch": {k: v.tolist() for k, v in parsed.items()},
                        "dt": dt, "n_steps": n_steps, "horizon": H, "time_block_used": K,
                        "simulation_length": self.simulation_length})
         attrs = {

@@ -46,8 +46,9 @@ def build_connectivity(spec: SweepSpec, values: dict | None = None, base: Connec
     return conn
 
 
-def build_simulator(spec: SweepSpec, connectivity: Connectivity) -> Simulator:
-    """A Simulator with the spec's fixed settings (swept values come as a batch)."""
+def build_simulator(spec: SweepSpec, connectivity: Connectivity, backend: str = "cpu") -> Simulator:
+    """A Simulator with the spec's fixed settings (swept values come as a batch), on ``backend`` ("cpu" or
+    "cuda": the caller resolves the spec's "auto")."""
     m = spec.model
     model = getattr(models, m["name"])(**m["parameters"])
     if "variables_of_interest" in m:
@@ -74,7 +75,34 @@ def build_simulator(spec: SweepSpec, connectivity: Connectivity) -> Simulator:
         weight = np.zeros(connectivity.number_of_regions)
         weight[connectivity.region_indices(spec.stimulus["regions"])] = float(spec.stimulus.get("weight", 1.0))
         stim = stimuli.StimuliRegion(temporal=temporal, weight=weight)
-    return Simulator(connectivity, model, cpl, integ, mons, initial_conditions=ic, dtype=spec.dtype, stimulus=stim)
+    return Simulator(connectivity, model, cpl, integ, mons, initial_conditions=ic, dtype=spec.dtype, stimulus=stim,
+                     backend=backend)
+
+
+def has_gpu_resource() -> bool:
+    """Whether this code runs on a Dask worker that advertises a ``GPU`` resource."""
+    try:
+        from distributed import get_worker
+
+        return get_worker().state.total_resources.get("GPU", 0) > 0
+    except (ImportError, ValueError, AttributeError):
+        return False
+
+
+def worker_backend(backend: str) -> str:
+    """The engine backend for a block on this worker: ``auto`` means the GPU where the worker advertises a
+    ``GPU`` resource (``dask worker --resources GPU=1``), else the CPU; outside Dask, the GPU if one is usable."""
+    if backend != "auto":
+        return backend
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        from brainsweep.engine.cuda import cuda_status
+
+        return "cuda" if cuda_status()[0] else "cpu"
+    return "cuda" if has_gpu_resource() else "cpu"
 
 
 def lesion_masks(connectivity: Connectivity, lesions) -> np.ndarray:
@@ -123,4 +151,5 @@ def simulate_point(spec: SweepSpec, values: dict, seed: int, base: Connectivity 
 
 
 __all__ = ["base_connectivity", "build_connectivity", "build_simulator", "lesion_masks", "batch_values",
+           "worker_backend", "has_gpu_resource",
            "simulate_point"]

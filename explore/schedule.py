@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -84,11 +86,13 @@ class Progress:
 
 @contextlib.contextmanager
 def connect(client=None, scheduler: str | None = None, scheduler_file: str | None = None,
-            n_workers: int | None = None):
+            n_workers: int | None = None, gpu: bool = False):
     """A Dask client: the one given, one connected to ``scheduler``/``scheduler_file``, or a LocalCluster with one
     single-threaded worker process per core (numba limited to one thread in each).
 
     The LocalCluster's scheduler serves its dashboard on a free loopback port (never a fixed or public one).
+    With ``gpu``, the LocalCluster has one worker per GPU (``n_workers``, default 1), each advertising a
+    ``GPU`` resource.
     """
     from distributed import Client, LocalCluster
 
@@ -99,18 +103,19 @@ def connect(client=None, scheduler: str | None = None, scheduler_file: str | Non
         with Client(scheduler, scheduler_file=scheduler_file, timeout="20s") as c:
             yield c
         return
-    n = n_workers or os.cpu_count() or 1
+    n = n_workers or (1 if gpu else os.cpu_count() or 1)
+    extra = {"resources": {"GPU": 1}} if gpu else {}
     with dask.config.set({"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": "1",
                           "distributed.worker.daemon": False}):
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                          dashboard_address="127.0.0.1:0", silence_logs=40) as cluster:
+                          dashboard_address="127.0.0.1:0", silence_logs=40, **extra) as cluster:
             with Client(cluster) as c:
                 yield c
 
 
 def sweep(spec, store, client=None, *, scheduler: str | None = None, scheduler_file: str | None = None,
           n_workers: int | None = None, overwrite: bool = False, quiet: bool = True, retries: int = 3,
-          report: SweepReport | None = None, announce=None):
+          report: SweepReport | None = None, announce=None, backend: str | None = None):
     """Run ``spec`` into the Zarr ``store`` and return the results as a lazy :class:`xarray.Dataset`.
 
     Parameters
@@ -132,9 +137,20 @@ def sweep(spec, store, client=None, *, scheduler: str | None = None, scheduler_f
         Filled in with counts and timings.
     announce : callable, optional
         Called with a line of text (e.g. the dashboard address) once the cluster is up.
+    backend : {"cpu", "cuda", "auto"}, optional
+        Overrides the spec's ``backend``: ``cuda`` runs every block on a worker advertising a ``GPU`` resource
+        (the embedded cluster then has one GPU worker), ``auto`` lets each worker use its GPU if it advertises
+        one. GPU sweeps want large blocks (``batch_size`` in the thousands).
     """
     t0 = time.perf_counter()
-    spec = load_spec(spec)
+    spec = with_backend(load_spec(spec), backend)
+    embedded = client is None and not scheduler and not scheduler_file
+    if spec.backend == "cuda" and embedded:
+        from brainsweep.engine.cuda import cuda_status
+
+        usable, why = cuda_status()
+        if not usable:
+            raise ClusterError(why)
     store = os.fspath(store)
     storage.check_writable(store)
     base = build.base_connectivity(spec)
@@ -147,17 +163,80 @@ def sweep(spec, store, client=None, *, scheduler: str | None = None, scheduler_f
     report.skipped_blocks = len(blocks) - len(pending)
     spec_json = json.dumps(spec.to_dict(), default=str)
     if pending:
-        with connect(client, scheduler, scheduler_file, n_workers) as c:
-            _run(c, spec_json, pending, store, base, prep, report, quiet, retries, announce)
+        with connect(client, scheduler, scheduler_file, n_workers, gpu=spec.backend == "cuda") as c, \
+                _interrupt_guard() as interrupted:
+            _run(c, spec_json, pending, store, base, prep, report, quiet, retries, announce, interrupted)
     storage.finalize_store(store)
     report.wall_s = time.perf_counter() - t0
     return storage.open_results(store)
 
 
-def _run(client, spec_json, pending, store, base, prep, report, quiet, retries, announce):
+class ClusterError(RuntimeError):
+    """The cluster cannot run this work (e.g. a GPU sweep and no GPU worker)."""
+
+
+def with_backend(spec, backend: str | None):
+    """``spec`` with its ``backend`` replaced (validated), or unchanged for ``None``."""
+    import dataclasses
+
+    from .spec import BACKENDS, SpecError
+
+    if backend is None:
+        return spec
+    if backend not in BACKENDS:
+        raise SpecError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    return dataclasses.replace(spec, backend=backend)
+
+
+def gpu_workers(client) -> list[str]:
+    """Addresses of the workers advertising a ``GPU`` resource."""
+    info = client.scheduler_info(n_workers=-1)["workers"]
+    return [addr for addr, w in info.items() if (w.get("resources") or {}).get("GPU", 0) > 0]
+
+
+def task_resources(backend: str, client) -> dict | None:
+    """Dask resource restrictions of a sweep's (or study's) tasks: a ``cuda`` backend needs a GPU worker."""
+    if backend != "cuda":
+        return None
+    if not gpu_workers(client):
+        raise ClusterError("backend 'cuda': no worker of this cluster advertises a GPU resource; start the GPU "
+                           "workers with `dask worker --resources GPU=1 ...` (the embedded cluster does so with "
+                           "--gpu), or use backend 'auto' to run on whatever each worker has")
+    return {"GPU": 1}
+
+
+@contextlib.contextmanager
+def _interrupt_guard():
+    """Record Ctrl-C (SIGINT) while a sweep runs, in addition to Python's KeyboardInterrupt.
+
+    A KeyboardInterrupt raised while the main thread happens to run a finaliser is printed and dropped by
+    Python; the recorded flag lets the wait loop stop the sweep anyway.
+    """
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        flag.set()
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _run(client, spec_json, pending, store, base, prep, report, quiet, retries, announce, interrupted=None):
     from distributed import as_completed
 
     workers = list(client.scheduler_info(n_workers=-1)["workers"])
+    resources = task_resources(prep.spec.backend, client)
     report.workers = len(workers)
     report.dashboard = getattr(client, "dashboard_link", "") or ""
     if announce:
@@ -168,9 +247,11 @@ def _run(client, spec_json, pending, store, base, prep, report, quiet, retries, 
     with warmed_up(client, tasks.warm_up, spec_json, base) as warm_results:
         progress = Progress(sum(sizes.values()), quiet=quiet)
         futures = [client.submit(tasks.run_block, spec_json, k, store, base_future, pure=False, retries=retries,
-                                 key=f"block-{prep.spec.fingerprint()}-{k}") for k in pending]
+                                 key=f"block-{prep.spec.fingerprint()}-{k}", resources=resources) for k in pending]
         try:
             for future in as_completed(futures):
+                if interrupted is not None and interrupted.is_set():
+                    raise KeyboardInterrupt
                 summary = future.result()
                 report.summaries.append(summary)
                 for key in ("ok", "diverged", "failed"):
@@ -180,6 +261,8 @@ def _run(client, spec_json, pending, store, base, prep, report, quiet, retries, 
                 report.store_s += summary["store_s"]
                 report.measure_s += summary["measure_s"]
                 progress.update(summary["points"])
+            if interrupted is not None and interrupted.is_set():
+                raise KeyboardInterrupt
         except BaseException:
             client.cancel(futures)
             raise
@@ -214,4 +297,4 @@ def _busy_seconds(warm_ups: list, summaries: list) -> float:
     return sum(end - min(warm_end.get(w, start), start) for w, (start, end) in spans.items())
 
 
-__all__ = ["sweep", "connect", "SweepReport", "Progress"]
+__all__ = ["ClusterError", "with_backend", "gpu_workers", "task_resources", "sweep", "connect", "SweepReport", "Progress"]

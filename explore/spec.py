@@ -63,6 +63,11 @@ class Axis:
         return self.name in CONNECTOME_AXES
 
 
+#: ``backend`` values: blocks on the CPU kernel, on the CUDA kernel (workers advertising a ``GPU`` resource),
+#: or each worker's own choice (its GPU if it advertises one, else its CPU)
+BACKENDS = ("cpu", "cuda", "auto")
+
+
 @dataclass(frozen=True)
 class SweepSpec:
     """A validated sweep (see the module docstring for the fields)."""
@@ -83,6 +88,8 @@ class SweepSpec:
     dtype: str = "float64"
     stimulus: dict | None = None
     name: str = "sweep"
+    #: where blocks run: "cpu", "cuda" (workers with a GPU resource) or "auto" (the GPU where a worker has one)
+    backend: str = "cpu"
     source: str = field(default="", compare=False)
 
     def to_dict(self) -> dict:
@@ -97,6 +104,8 @@ class SweepSpec:
         """Hash of everything that defines the results."""
         d = self.to_dict()
         d["axis_order"] = [a.name for a in self.axes]      # sort_keys below would hide the grid's order
+        if d["backend"] == "cpu":
+            del d["backend"]           # stores made before the GPU backend existed keep their fingerprint
         return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -211,7 +220,7 @@ def parse_spec(raw: dict, source: str = "") -> SweepSpec:
     from brainsweep.engine import integrators, models, monitors
 
     top = ("name", "connectivity", "model", "coupling", "integrator", "monitors", "features", "length",
-           "transient", "seed", "repeats", "axes", "combine", "batch_size", "dtype", "stimulus")
+           "transient", "seed", "repeats", "axes", "combine", "batch_size", "dtype", "stimulus", "backend")
     raw = _mapping("spec", raw, required=("connectivity", "model", "integrator", "monitors", "length", "axes"),
                    allowed=top)
     conn = _mapping("connectivity", raw["connectivity"],
@@ -342,6 +351,9 @@ def parse_spec(raw: dict, source: str = "") -> SweepSpec:
     dtype = raw.get("dtype", "float64")
     if dtype not in ("float64", "float32"):
         _fail(f"dtype must be float64 or float32, got {dtype!r}")
+    backend = raw.get("backend", "cpu")
+    if backend not in BACKENDS:
+        _fail(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     stim = raw.get("stimulus")
     if stim is not None:
         stim = _mapping("stimulus", stim, required=("temporal", "regions"), allowed=("temporal", "regions", "weight"))
@@ -355,7 +367,7 @@ def parse_spec(raw: dict, source: str = "") -> SweepSpec:
         seed=_number("seed", raw.get("seed", 0), integer=True, minimum=0),
         repeats=_number("repeats", raw.get("repeats", 1), integer=True, minimum=1), axes=tuple(axes),
         combine=combine, batch_size=_number("batch_size", raw.get("batch_size", 16), integer=True, minimum=1),
-        dtype=dtype, stimulus=stim, source=source)
+        dtype=dtype, stimulus=stim, backend=backend, source=source)
 
 
 def read_spec_file(spec) -> tuple[dict, str]:

@@ -33,7 +33,7 @@ from brainsweep import storage
 
 from . import build, trials as trial_tasks
 from .plugins import warmed_up
-from .schedule import Progress, connect, share
+from .schedule import ClusterError, Progress, connect, gpu_workers, share, task_resources, with_backend
 from .search import StudySpec, load_study
 from .spec import SpecError
 
@@ -221,7 +221,8 @@ def _counted(study) -> int:
 def optimize(spec, store, trials: int, *, study_name: str | None = None, storage_url: str | None = None,
              client=None, scheduler: str | None = None, scheduler_file: str | None = None,
              n_workers: int | None = None, overwrite: bool = False, quiet: bool = True, retries: int = 2,
-             stale_after_s: float = 6 * 3600.0, report: StudyReport | None = None, announce=None):
+             stale_after_s: float = 6 * 3600.0, report: StudyReport | None = None, announce=None,
+             backend: str | None = None):
     """Run (or resume) an Optuna study of ``spec`` until it has ``trials`` finished trials.
 
     Parameters
@@ -256,6 +257,17 @@ def optimize(spec, store, trials: int, *, study_name: str | None = None, storage
     if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1:
         raise SpecError(f"trials must be a positive integer, got {trials!r}")
     study_spec = load_study(spec)
+    if backend is not None:
+        import dataclasses
+
+        study_spec = dataclasses.replace(study_spec, sim=with_backend(study_spec.sim, backend))
+    embedded = client is None and not scheduler and not scheduler_file
+    if study_spec.sim.backend == "cuda" and embedded:
+        from brainsweep.engine.cuda import cuda_status
+
+        usable, why = cuda_status()
+        if not usable:
+            raise ClusterError(why)
     store = os.fspath(store)
     storage.check_writable(store)
     base = build.base_connectivity(study_spec.sim)
@@ -268,7 +280,7 @@ def optimize(spec, store, trials: int, *, study_name: str | None = None, storage
     report.store, report.study_name, report.requested = store, name, trials
     study_json = json.dumps(study_spec.to_dict(), default=str)
 
-    with connect(client, scheduler, scheduler_file, n_workers) as c:
+    with connect(client, scheduler, scheduler_file, n_workers, gpu=study_spec.sim.backend == "cuda") as c:
         storage_obj, report.storage = open_storage(storage_url, store)
         if overwrite:
             try:
@@ -339,7 +351,8 @@ def _loop(client, study, study_spec: StudySpec, study_json, base_future, to_ask:
     from distributed import wait
     from optuna.trial import TrialState
 
-    workers = list(client.scheduler_info(n_workers=-1)["workers"])
+    resources = task_resources(study_spec.sim.backend, client)
+    workers = gpu_workers(client) if resources else list(client.scheduler_info(n_workers=-1)["workers"])
     dists = distributions(study_spec)
     owner = _owner()
     search = study_spec.search
@@ -351,7 +364,7 @@ def _loop(client, study, study_spec: StudySpec, study_json, base_future, to_ask:
         key = f"{owner['run']}-{ts[0].number}"
         placement = {"workers": [worker], "allow_other_workers": True} if worker else {}
         fut = client.submit(trial_tasks.run_trials, study_json, [t.params for t in ts], base_future, stage, key,
-                            pure=False, retries=retries, **placement)
+                            pure=False, retries=retries, resources=resources, **placement)
         in_flight[fut] = (ts, stage, info)
 
     try:

@@ -79,7 +79,7 @@ def _simulate(prep: Prepared, points: list, base, length: float):
     spec = prep.spec
     edits = {k: v for k, v in points[0].values.items() if k in CONNECTOME_AXES}
     conn = build.build_connectivity(spec, edits, base=base)
-    sim = build.build_simulator(spec, conn)
+    sim = build.build_simulator(spec, conn, backend=build.worker_backend(spec.backend))  # "auto": this worker's
     batch = build.batch_values(sim, [p.values for p in points])
     return sim, sim.run(length, batch=batch, seeds=[p.seed for p in points])
 
@@ -122,7 +122,8 @@ def run_block(spec_json: str, block_index: int, store: str, base) -> dict:
     return {"block": block_index, "points": B, "ok": int(np.sum(status == STATUS_OK)),
             "diverged": int(np.sum(status == STATUS_DIVERGED)), "failed": int(np.sum(status == STATUS_FAILED)),
             "kernel_s": kernel_s, "measure_s": measure_s, "store_s": time.perf_counter() - t1,
-            "task_s": time.perf_counter() - t0, "worker": _worker_name(), "started": started, "ended": time.time()}
+            "task_s": time.perf_counter() - t0, "worker": _worker_name(), "started": started, "ended": time.time(),
+            "backend": build.worker_backend(prep.spec.backend)}
 
 
 def _worker_name() -> str:
@@ -143,6 +144,9 @@ def warm_up(spec_json: str, base) -> dict:
     import zarr  # noqa: F401 - imported here, so that the first block's write is not charged the import
 
     prep = _prepared(spec_json, base)
+    if prep.spec.backend == "cuda" and not build.has_gpu_resource():
+        # blocks of a GPU sweep never run here (they need a GPU resource): nothing to compile
+        return {"worker": _worker_name(), "warm_s": time.perf_counter() - t0, "ended": time.time()}
     points = prep.plan.block_points(prep.plan.block(0))
     _simulate(prep, points, base, 2 * prep.spec.integrator["dt"])
     return {"worker": _worker_name(), "warm_s": time.perf_counter() - t0, "ended": time.time()}

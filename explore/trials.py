@@ -99,7 +99,8 @@ def _simulate(prep: PreparedStudy, params: list[dict], base, length: float, key:
             ds = _concat(first, rest)
             kernel_s += float(rest.attrs["wall_time_s"])
         else:
-            sim = build.build_simulator(study.sim, build.build_connectivity(study.sim, dict(edits), base=base))
+            sim = build.build_simulator(study.sim, build.build_connectivity(study.sim, dict(edits), base=base),
+                                        backend=build.worker_backend(study.sim.backend))
             ds = sim.run(length, batch=build.batch_values(sim, lanes), seeds=seeds)
             kernel_s += float(ds.attrs["wall_time_s"])
         pieces[g] = (members, sim, ds)
@@ -204,6 +205,8 @@ def warm_up(study_json: str, base) -> dict:
     import zarr  # noqa: F401
 
     prep = _prepared(study_json, base)
+    if prep.study.sim.backend == "cuda" and not build.has_gpu_resource():
+        return {"worker": _worker_name(), "warm_s": time.perf_counter() - t0, "ended": time.time()}
     p = {name: (sp.choices[0] if sp.kind == "categorical" else sp.low)
          for q in prep.study.search.params for name, sp in q.expanded()}
     _simulate(prep, [p] * prep.study.search.batch_size, base, 2 * prep.study.sim.integrator["dt"], None, False)

@@ -23,27 +23,39 @@ VARIANTS = list(cuda_equivalence.variants())
 TOLERANCE = {"float64": 1e-12, "float32": 1e-4}
 
 
-def _helper(tmp_path_factory, args: list[str], simulator: bool) -> dict:
+def _start(tmp_path_factory, args: list[str], simulator: bool):
+    """Start the helper script in its own process (it must own numba's CUDA set-up); returns a waiter."""
     out = tmp_path_factory.mktemp("cuda") / "report.json"
     env = dict(os.environ)
     env.pop("NUMBA_ENABLE_CUDASIM", None)
     if simulator:
         env["NUMBA_ENABLE_CUDASIM"] = "1"
-    proc = subprocess.run([sys.executable, "-m", "tests.helpers.cuda_equivalence", *args, "--out", str(out)],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=1200)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(out.read_text())
+    proc = subprocess.Popen([sys.executable, "-m", "tests.helpers.cuda_equivalence", *args, "--out", str(out)],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def wait() -> dict:
+        _, err = proc.communicate(timeout=1500)
+        assert proc.returncode == 0, err[-3000:]
+        return json.loads(out.read_text())
+    return wait
 
 
 @pytest.fixture(scope="module")
-def simulated(tmp_path_factory) -> dict:
-    """Every variant on the CPU kernel and on the CUDA kernel in numba's simulator (one process, ~2-3 min)."""
-    return _helper(tmp_path_factory, [], simulator=True)
+def helpers(tmp_path_factory) -> dict:
+    """The simulator comparison (~2-3 min) and the offline PTX compilation (~3 min), side by side."""
+    return {"simulated": _start(tmp_path_factory, [], simulator=True),
+            "ptx": _start(tmp_path_factory, ["--ptx"], simulator=False)}
 
 
 @pytest.fixture(scope="module")
-def ptx(tmp_path_factory) -> dict:
-    return _helper(tmp_path_factory, ["--ptx"], simulator=False)
+def simulated(helpers) -> dict:
+    """Every variant on the CPU kernel and on the CUDA kernel in numba's simulator."""
+    return helpers["simulated"]()
+
+
+@pytest.fixture(scope="module")
+def ptx(helpers) -> dict:
+    return helpers["ptx"]()
 
 
 def _check(rec: dict):
@@ -79,7 +91,7 @@ def test_kernel_compiles_to_ptx_offline(ptx, variant):
 @pytest.mark.skipif(not cuda_status()[0] or os.environ.get("NUMBA_ENABLE_CUDASIM") == "1",
                     reason="no NVIDIA GPU here (the simulator tests above stand in for it)")
 def test_gpu_matches_cpu(tmp_path_factory):
-    report = _helper(tmp_path_factory, [], simulator=False)
+    report = _start(tmp_path_factory, [], simulator=False)()
     assert report["simulator"] is False
     for variant in VARIANTS:
         _check(report["results"][variant])

@@ -23,7 +23,10 @@ def cli(*args, **kw):
 class Cluster:
     """A `dask scheduler` and `dask worker` processes on 127.0.0.1."""
 
-    def __init__(self, n_workers: int, tmp):
+    def __init__(self, n_workers: int, tmp, gpu_workers: int = 0):
+        """``gpu_workers`` of the ``n_workers`` advertise a ``GPU`` resource and run CUDA kernels in numba's CUDA
+        simulator (``NUMBA_ENABLE_CUDASIM=1``): a GPU worker as the scheduler sees it, on a machine without one."""
+        self.gpu_workers = gpu_workers
         self.port = free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
         self.log = open(tmp / f"cluster-{self.port}.log", "w")
@@ -37,10 +40,13 @@ class Cluster:
             c.wait_for_workers(n_workers, timeout=60)
 
     def _worker(self, k):
+        gpu = k < self.gpu_workers
+        extra = ["--resources", "GPU=1"] if gpu else []
+        env = dict(ENV, NUMBA_ENABLE_CUDASIM="1") if gpu else ENV
         return subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", self.address, "--nthreads", "1",
-                                 "--nworkers", "1", "--no-dashboard", "--name", f"w{k}-{self.port}",
-                                 "--death-timeout", "30"],
-                                env=ENV, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+                                 "--nworkers", "1", "--no-dashboard", "--name", f"{'gpu' if gpu else 'w'}{k}-{self.port}",
+                                 "--death-timeout", "30", *extra],
+                                env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill_worker(self, k):
         os.killpg(os.getpgid(self.workers[k].pid), signal.SIGKILL)

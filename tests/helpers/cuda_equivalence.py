@@ -59,6 +59,12 @@ def variants() -> dict:
                  monitors=[mo.BalloonWindkessel(period=2.0, integration_period=0.5), mo.TemporalAverage(period=1.0)],
                  dtype=dtype, initial_conditions=np.full((1, N_NODES), 0.2)),
             dict(batch={"noise.nsig": [1e-4, 1e-3]}, **two), 1)
+    # three members, at most two per device batch: split automatically, concatenated back
+    out["g2d-split-device-batches-f64"] = (
+        dict(model=md.Generic2dOscillator(a=-0.5), coupling=cp.Linear(a=0.1),
+             integrator=stoch(it.HeunStochastic, [1e-3, 1e-3]), monitors=raw_ta,
+             kernel_options={"cuda_max_lanes": 2}),
+        dict(batch={"coupling.a": [0.05, 0.1, 0.2]}, seeds=[4, 5, 6]), 1)
     out["jansenrit-sigmoidal-eulerstoch-f64"] = (
         dict(model=md.JansenRit(), coupling=cp.SigmoidalJansenRit(a=1.0),
              integrator=stoch(it.EulerStochastic, [0, 0, 0, 1e-3, 0, 0]), monitors=raw_ta), dict(**two), 1)
