@@ -39,6 +39,37 @@ def _nearest(view: StoreView, dim: str, value: float):
     return values[k].item()
 
 
+def _drill_pane(view: StoreView, index: dict, name: str = "drill-down"):
+    try:
+        return pn.pane.HoloViews(drilldown(view, index), name=name)
+    except Exception as exc:  # noqa: BLE001 - one line in the page, not a traceback
+        return pn.pane.Alert(html.escape(f"cannot show this point: {type(exc).__name__}: {exc}"),
+                             alert_type="warning", name=name)
+
+
+def _nearest_branch_point(view: StoreView, scatter: hv.Scatter, axis: str, tx: float, ty: float) -> dict:
+    """The grid point (every axis) of the diagram's point nearest to a tap, distances scaled by each range."""
+    import numpy as np
+
+    df = scatter.points
+    xs = np.asarray(df[axis], dtype=float)
+    ys = np.asarray(df["value"], dtype=float)
+    logx = views._is_log(xs)
+    fx = np.log10 if logx else np.asarray
+    span_x = np.ptp(fx(xs)) or 1.0
+    span_y = np.ptp(ys) or 1.0
+    d = ((fx(xs) - fx(np.asarray(float(tx)))) / span_x) ** 2 + ((ys - float(ty)) / span_y) ** 2
+    row = df.iloc[int(np.argmin(d))]
+    index = {}
+    for a in view.axes:
+        if a in df.columns:
+            v = row[a]
+            index[a] = v.item() if hasattr(v, "item") else v
+        else:
+            index[a] = view.ds[a].values[0].item()
+    return index
+
+
 def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
     """Landscape (and bifurcation diagram when the store has extrema) of one sweep store."""
     axes = view.swept_axes
@@ -81,7 +112,7 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
 
         mesh = hv.DynamicMap(pn.bind(draw_mesh, feature=feature, x=x, y=y, reduce=reduce, **others))
         marks = hv.DynamicMap(pn.bind(draw_marks, feature=feature, x=x, y=y, reduce=reduce, **others))
-        landscape = (mesh * marks).opts(legend_position="top_left")
+        landscape = (mesh * marks).opts(legend_position="top")
         tap = hv.streams.Tap(source=mesh, x=None, y=None)
 
         def drill(tx, ty):
@@ -93,11 +124,7 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
                      **{d: w.value for d, w in others.items()}}
             if "repeat" in view.axes:
                 index["repeat"] = int(view.ds["repeat"].values[0])
-            try:
-                return pn.pane.HoloViews(drilldown(view, index), name="drill-down")
-            except Exception as exc:  # noqa: BLE001 - one line in the page, not a traceback
-                return pn.pane.Alert(html.escape(f"cannot re-simulate this point: {type(exc).__name__}: {exc}"),
-                                     alert_type="warning", name="drill-down")
+            return _drill_pane(view, index)
 
         widgets["tap"] = tap
         parts.append(pn.Row(pn.Column(feature, x, y, reduce, *others.values()),
@@ -119,21 +146,39 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
         axis = pn.widgets.Select(label="bifurcation axis", options=axes, value=axes[0])
         color = pn.widgets.Select(label="colour by", options=["none"] + axes, value=axes[1] if len(axes) > 1 else "none")
         widgets.update(bif_axis=axis, bif_color=color)
+        bif_cache: dict = {}
 
         def draw_bif(axis, color):
-            return views.bifurcation(view, axis, color_by=None if color == "none" else color)
+            key = (axis, color, view.progress())
+            if key not in bif_cache:
+                bif_cache.clear()
+                bif_cache[key] = views.bifurcation(view, axis, color_by=None if color == "none" else color)
+            return bif_cache[key]
 
-        parts.append(pn.Row(pn.Column(axis, color),
-                            pn.pane.HoloViews(hv.DynamicMap(pn.bind(draw_bif, axis=axis, color=color)),
-                                              name="bifurcation")))
+        bif = hv.DynamicMap(pn.bind(draw_bif, axis=axis, color=color))
+        bif_tap = hv.streams.Tap(source=bif, x=None, y=None)
+        widgets["bif_tap"] = bif_tap
+
+        def drill_bif(tx, ty):
+            if tx is None or ty is None:
+                return pn.pane.Markdown("Click (tap) a point of the bifurcation diagram to see that simulation.",
+                                        name="bifurcation drill-down")
+            shown = draw_bif(axis.value, color.value)
+            tx = 10.0 ** float(tx) if getattr(shown, "log10_x", False) else tx
+            return _drill_pane(view, _nearest_branch_point(view, shown, axis.value, tx, ty),
+                               name="bifurcation drill-down")
+
+        parts.append(pn.Row(pn.Column(axis, color), pn.pane.HoloViews(bif, name="bifurcation")))
+        parts.append(pn.panel(pn.bind(drill_bif, bif_tap.param.x, bif_tap.param.y)))
     column = pn.Column(*parts, name=view.title)
     column.widgets = widgets          # for tests and callbacks
     column.progress = progress
     return column
 
 
-def study_panel(view: StoreView) -> pn.viewable.Viewable:
-    """Optimisation history and sampled points of one study store."""
+def study_panel(view: StoreView, grids: list[StoreView] | None = None) -> pn.viewable.Viewable:
+    """Optimisation history and sampled points of one study store (over the landscape of a sweep store of the
+    same space among ``grids``, when there is one); tapping a sampled point drills down to that trial."""
     progress = pn.pane.Str(views.progress_text(view), name="progress")
     params = view.search_parameters
     parts = [pn.pane.Str(html.escape(view.title)), progress,
@@ -143,8 +188,27 @@ def study_panel(view: StoreView) -> pn.viewable.Viewable:
         x = pn.widgets.Select(label="x", options=params, value=params[0])
         y = pn.widgets.Select(label="y", options=params, value=params[1])
         widgets.update(x=x, y=y)
-        parts.append(pn.Row(pn.Column(x, y), pn.pane.HoloViews(
-            hv.DynamicMap(pn.bind(lambda x, y: views.study_samples(view, x, y), x=x, y=y)), name="samples")))
+        samples = hv.DynamicMap(pn.bind(lambda x, y: views.study_samples(view, x, y), x=x, y=y))
+        tap = hv.streams.Tap(source=samples, x=None, y=None)
+        widgets["tap"] = tap
+
+        def under(x, y):
+            grid = views.matching_grid(view, grids or [], x, y)
+            if grid is None:
+                return hv.QuadMesh([]).opts(alpha=0)
+            return views.landscape(grid, str(view.ds["objective"].values[0]), x, y, image=False).values()[0].opts(
+                alpha=0.55, colorbar=False, tools=[], title="sampled points over the grid sweep")
+
+        background = hv.DynamicMap(pn.bind(under, x=x, y=y))
+
+        def drill(tx, ty):
+            if tx is None or ty is None:
+                return pn.pane.Markdown("Click (tap) a sampled point to see that trial.", name="trial drill-down")
+            return _drill_pane(view, {"trial": _nearest_trial(view, x.value, y.value, tx, ty)},
+                               name="trial drill-down")
+
+        parts.append(pn.Row(pn.Column(x, y), pn.pane.HoloViews(background * samples, name="samples")))
+        parts.append(pn.panel(pn.bind(drill, tap.param.x, tap.param.y)))
         parts.append(pn.Row(pn.pane.HoloViews(hv.DynamicMap(lambda: views.parameter_importances(view)),
                                               name="importances"),
                             pn.pane.HoloViews(hv.DynamicMap(lambda: views.best_trials(view)), name="best trials")))
@@ -154,17 +218,39 @@ def study_panel(view: StoreView) -> pn.viewable.Viewable:
     return column
 
 
+def _nearest_trial(view: StoreView, x: str, y: str, tx: float, ty: float) -> int:
+    """The complete trial nearest to a tap on the samples plot (log-spaced parameters compared in log10)."""
+    import numpy as np
+
+    from brainsweep import storage
+
+    ok = (view.status_array() == storage.TRIAL_COMPLETE).values
+    xs, ys = view.ds[x].load().values.astype(float), view.ds[y].load().values.astype(float)
+    trials = view.ds["trial"].values
+    xs, ys, trials = xs[ok], ys[ok], trials[ok]
+    fx = np.log10 if views._is_log(xs) else np.asarray
+    fy = np.log10 if views._is_log(ys) else np.asarray
+    sx, sy = np.ptp(fx(xs)) or 1.0, np.ptp(fy(ys)) or 1.0
+    d = ((fx(xs) - fx(np.asarray(float(tx)))) / sx) ** 2 + ((fy(ys) - fy(np.asarray(float(ty)))) / sy) ** 2
+    return int(trials[int(np.argmin(d))])
+
+
 def build_app(paths: list[str], explorer: bool = True) -> pn.Tabs:
     """One tab per store (a store that cannot be read becomes a tab with one line saying why), then the model
     explorer."""
-    tabs, stores = [], []
+    tabs, stores, opened = [], [], []
     for path in paths:
         try:
-            view = StoreView(str(path))
+            opened.append(StoreView(str(path)))
         except StoreError as exc:
-            tabs.append(pn.pane.Alert(html.escape(str(exc)), alert_type="danger", name=html.escape(str(path))))
+            opened.append(exc)
             continue
-        panel = study_panel(view) if view.kind == "study" else sweep_panel(view)
+    grids = [v for v in opened if isinstance(v, StoreView) and v.kind == "sweep"]
+    for path, view in zip(paths, opened):
+        if isinstance(view, StoreError):
+            tabs.append(pn.pane.Alert(html.escape(str(view)), alert_type="danger", name=html.escape(str(path))))
+            continue
+        panel = study_panel(view, grids) if view.kind == "study" else sweep_panel(view)
         stores.append((view, panel))
         tabs.append(panel)
     if explorer:

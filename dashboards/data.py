@@ -29,6 +29,9 @@ class StoreView:
 
     path: str
     ds: xr.Dataset = field(init=False, repr=False)
+    #: variables loaded into memory, kept while the ``done`` flags do not change (redraws reuse them)
+    _loaded: dict = field(init=False, repr=False, default_factory=dict)
+    _done: xr.DataArray | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         self.refresh()
@@ -47,8 +50,17 @@ class StoreView:
                              f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
         if "done" not in ds:
             raise StoreError(f"{self.path}: not a brainsweep result store (no 'done' variable)")
-        self.ds = ds
+        done = ds["done"].load()
+        if self._done is None or not done.equals(self._done):
+            self._loaded.clear()            # something new was written: read the variables again when drawn
+        self.ds, self._done = ds, done
         return self
+
+    def loaded(self, name: str) -> xr.DataArray:
+        """Variable ``name`` in memory, read once per state of the store (see :meth:`refresh`)."""
+        if name not in self._loaded:
+            self._loaded[name] = self.ds[name].load()
+        return self._loaded[name]
 
     # ------------------------------------------------------------------ what the store holds
     @property
@@ -97,7 +109,7 @@ class StoreView:
 
     def progress(self) -> tuple[int, int]:
         """(points done, points in total) — read from the ``done`` flags only."""
-        done = np.asarray(self.ds["done"].values)
+        done = np.asarray(self._done.values)
         return int(done.sum()), int(done.size)
 
     def scalar(self, feature: str, selection: dict | None = None, reduce: str | None = None) -> xr.DataArray:
@@ -106,12 +118,12 @@ class StoreView:
         ``selection`` fixes the other axes (``{"noise.nsig": 1e-4}``, by value); ``reduce`` (mean, max, min,
         std) reduces over ``repeat`` when present.
         """
-        da = self.ds[feature]
+        da = self.loaded(feature)
         sel = {k: v for k, v in (selection or {}).items() if k in da.dims}
         if sel:
             da = da.sel(sel)
         status = self.status_array(sel)
-        values = da.load()
+        values = da
         values = values.where(status == storage.STATUS_OK)
         if reduce and "repeat" in values.dims:
             values = getattr(values, reduce)("repeat")
@@ -120,11 +132,11 @@ class StoreView:
     def status_array(self, selection: dict | None = None) -> xr.DataArray:
         """Per point: 0 ok, 1 diverged, 2 failed, -1 not computed (studies: complete = 0, others failed)."""
         name = "status" if "status" in self.ds else "state"
-        da = self.ds[name]
+        da = self.loaded(name)
         sel = {k: v for k, v in (selection or {}).items() if k in da.dims}
-        da = (da.sel(sel) if sel else da).load()
-        done = self.ds["done"]
-        done = (done.sel(sel) if sel else done).load()
+        da = da.sel(sel) if sel else da
+        done = self._done
+        done = done.sel(sel) if sel else done
         return da.where(done == 1, storage.STATUS_NOT_COMPUTED).astype(int)
 
     def point(self, index: dict) -> xr.Dataset:

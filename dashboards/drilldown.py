@@ -1,11 +1,14 @@
-"""Drill-down: one point of a sweep, re-simulated from the store's recorded spec and seed.
+"""Drill-down: one point of a sweep (or one trial of a study), from the store or re-simulated.
 
-The stored features of a point are small; its FC, time series and spectrum are not stored by default, so
-the point is simulated again, alone, from the spec in the store's attrs and the point's stored seed. A point's
+When the sweep saved the point's FC (``fc`` feature) and signal (``timeseries`` feature), they are shown from
+the store. Otherwise (the default: features are small, series are not) the point is simulated again, alone,
+from the spec in the store's attrs and the point's stored seed. A point's
 numbers do not depend on the batch it ran in, so the re-simulation reproduces the sweep's (checked: the FC fit
 recomputed here equals the stored one, shown beside it).
 """
 from __future__ import annotations
+
+import json
 
 import holoviews as hv
 import numpy as np
@@ -23,7 +26,17 @@ def select(obj, index: dict):
 
 
 def point_values(view: StoreView, index: dict) -> tuple[dict, int]:
-    """The swept values (by axis name, as the spec gives them) and the seed of the point at ``index``."""
+    """The swept values (by axis name, as the spec gives them) and the seed of the point at ``index``.
+
+    For a study store ``index`` is ``{"trial": number}``: the trial's parameters and its first repeat's seed.
+    """
+    if view.kind == "study":
+        study = _study(view)
+        row = view.ds.sel(trial=int(index["trial"]))
+        params = {name: row[name].values.item() for p in study.search.params for name, _ in p.expanded()}
+        from brainsweep.explore.trials import trial_values
+
+        return trial_values(study, params), int(np.asarray(row["seed"].values).reshape(-1)[0])
     spec = view.ds.attrs["spec"]
     axes = list(spec["axes"])
     point = select(view.ds[["seed", "done"]], index)
@@ -36,15 +49,45 @@ def point_values(view: StoreView, index: dict) -> tuple[dict, int]:
     return values, int(point["seed"].values)
 
 
-def resimulate(view: StoreView, index: dict):
-    """``(spec, simulator, dataset)`` of the point at ``index`` (grid coordinates by value, ``repeat`` too)."""
-    from brainsweep.explore.build import simulate_point
+def _study(view: StoreView):
+    from brainsweep.explore.trials import study_from_json
+
+    spec = view.ds.attrs["spec"]
+    return study_from_json(spec if isinstance(spec, str) else json.dumps(spec))
+
+
+def point_spec(view: StoreView):
+    """The :class:`~brainsweep.explore.SweepSpec` that simulates the store's points (a study's ``sim``)."""
     from brainsweep.explore.spec import parse_spec
 
-    spec = parse_spec(view.ds.attrs["spec"])
+    return _study(view).sim if view.kind == "study" else parse_spec(view.ds.attrs["spec"])
+
+
+def resimulate(view: StoreView, index: dict):
+    """``(spec, simulator, dataset)`` of the point at ``index`` (grid coordinates by value, ``repeat`` too; a
+    study's ``{"trial": n}``)."""
+    from brainsweep.explore.build import simulate_point
+
+    spec = point_spec(view)
     values, seed = point_values(view, index)
     sim, ds = simulate_point(spec, values, seed)
     return spec, sim, ds
+
+
+def stored_output(view: StoreView, spec, kind: str, monitor: str, index: dict):
+    """What a ``kind`` feature (``fc`` or ``timeseries``) of ``monitor`` stored for the point, or None."""
+    from brainsweep.explore.measure import stored_name
+
+    for feat in spec.features:
+        if feat["name"] == kind and feat.get("monitor") == monitor:
+            name = stored_name(feat, "fc" if kind == "fc" else f"{monitor}_series")
+            if name in view.ds:
+                point = select(view.ds[[name, "done"]], index)
+                if "repeat" in point.dims:
+                    point = point.isel(repeat=0)
+                if int(np.asarray(point["done"].values).reshape(-1)[0]) == 1:
+                    return point[name].load()
+    return None
 
 
 def drilldown(view: StoreView, index: dict, n_series: int = 4) -> hv.Layout:
@@ -53,21 +96,37 @@ def drilldown(view: StoreView, index: dict, n_series: int = 4) -> hv.Layout:
     from brainsweep.engine import features
     from brainsweep.explore import measure
 
-    spec, sim, ds = resimulate(view, index)
+    spec = point_spec(view)
     fc_feat = next((f for f in spec.features if f["name"] in ("fc_fit", "fc_rmse", "fcd_ks")), None)
-    monitor = fc_feat["monitor"] if fc_feat else spec.features[0]["monitor"] if spec.features else \
-        next(v for v in ds.data_vars if v not in ("diverged", "divergence_time"))
-    signal = ds[monitor]
-    tdim = next(d for d in signal.dims if d.startswith("time"))
+    monitor = fc_feat["monitor"] if fc_feat else spec.features[0]["monitor"] if spec.features else None
+    # the store's own FC and series when the sweep saved them; else the point is simulated again
+    stored_fc = stored_output(view, spec, "fc", monitor, index) if fc_feat else None
+    stored_series = stored_output(view, spec, "timeseries", monitor, index) if monitor else None
+    from_store = stored_series is not None and (fc_feat is None or stored_fc is not None)
+    if from_store:
+        sig = stored_series
+        tdim = next(d for d in sig.dims if d.startswith("time"))
+    else:
+        spec, sim, ds = resimulate(view, index)
+        monitor = monitor or next(v for v in ds.data_vars if v not in ("diverged", "divergence_time"))
+        signal = ds[monitor]
+        tdim = next(d for d in signal.dims if d.startswith("time"))
+        sig = signal.isel(batch=0)
     panels = []
     title = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}" for k, v in index.items())
     stored = {}
     if fc_feat is not None:
-        fc = features.functional_connectivity(signal, transient=spec.transient).isel(batch=0)
+        if stored_fc is not None and from_store:
+            fc = stored_fc
+        else:
+            fc = features.functional_connectivity(signal, transient=spec.transient).isel(batch=0)
         emp = measure.empirical_fc(fc_feat["empirical"])
         r = float(features.fc_fit(fc.expand_dims("batch"), emp.values)[0])
         if "fc_fit" in view.ds:
-            stored = {"stored fc_fit": float(select(view.ds["fc_fit"], index).values)}
+            stored_fit = select(view.ds["fc_fit"], index)
+            if "repeat" in stored_fit.dims:
+                stored_fit = stored_fit.isel(repeat=0)
+            stored = {"stored fc_fit": float(np.asarray(stored_fit.values).reshape(-1)[0])}
         opts = dict(cmap="RdBu_r", clim=(-1, 1), frame_width=260, frame_height=260, xaxis=None, yaxis=None,
                     colorbar=True, tools=["hover"])
         n = fc.shape[0]
@@ -79,8 +138,7 @@ def drilldown(view: StoreView, index: dict, n_series: int = 4) -> hv.Layout:
         panels.append(hv.Scatter((np.asarray(emp.values)[iu], fc.values[iu]), kdims=["empirical FC"],
                                  vdims=["simulated FC"]).opts(size=2, alpha=0.4, frame_width=260, frame_height=260,
                                                                title=f"FC fit r = {r:.4f}"))
-        stored["recomputed fc_fit"] = r
-    sig = signal.isel(batch=0)
+        stored["fc_fit of the FC shown"] = r
     var_dim = next((d for d in sig.dims if d.startswith("variable")), None)
     if var_dim:
         sig = sig.isel({var_dim: 0})
@@ -91,13 +149,14 @@ def drilldown(view: StoreView, index: dict, n_series: int = 4) -> hv.Layout:
     panels.append(hv.Overlay(curves).opts(frame_width=420, frame_height=220, title=f"{monitor}: first regions"))
     period = float(np.diff(sig[tdim].values[:2])[0]) if sig.sizes[tdim] > 1 else 1.0
     from scipy.signal import welch
-    kept = sig.where(sig[tdim] >= spec.transient, drop=True).values
+    kept = sig.values if from_store else sig.where(sig[tdim] >= spec.transient, drop=True).values
     if kept.shape[0] >= 8:
         f, pxx = welch(kept[:, :n_series], fs=1000.0 / period, axis=0, nperseg=min(256, kept.shape[0]))
         panels.append(hv.Overlay([hv.Curve((f[1:], pxx[1:, k]), kdims=["frequency (Hz)"], vdims=["PSD"], label=lab)
                                   for k, lab in enumerate(regions)]).opts(logy=True, frame_width=420,
                                                                           frame_height=220, title="power spectrum"))
     rows = [(k, str(v)) for k, v in index.items()] + [(k, f"{v:.6g}") for k, v in stored.items()]
+    rows += [("data", "stored in the results store" if from_store else "re-simulated from the stored spec and seed")]
     rows += [("seed", str(point_values(view, index)[1])), ("model", spec.model["name"]),
              ("coupling", spec.coupling["name"]), ("integrator", spec.integrator["name"]),
              ("dt (ms)", str(spec.integrator["dt"])), ("length (ms)", str(spec.length))]
@@ -107,4 +166,4 @@ def drilldown(view: StoreView, index: dict, n_series: int = 4) -> hv.Layout:
     return hv.Layout(panels).opts(title=f"point {title}").cols(3)
 
 
-__all__ = ["drilldown", "resimulate", "point_values"]
+__all__ = ["drilldown", "resimulate", "point_values", "point_spec", "stored_output"]

@@ -52,12 +52,13 @@ def _edges(centres: np.ndarray, log: bool) -> np.ndarray:
 
 
 def landscape(view: StoreView, feature: str, x: str, y: str, selection: dict | None = None,
-              reduce: str | None = "mean") -> hv.Overlay:
+              reduce: str | None = "mean", image: bool = True) -> hv.Overlay:
     """``feature`` over two sweep axes: a QuadMesh with the best point marked and failed points crossed.
 
     Unfinished points are blank (NaN); diverged/failed points are blank too and marked with a cross, so they
     are never mistaken for low values. Other axes are fixed by ``selection`` (by value); ``repeat`` is reduced
-    with ``reduce``.
+    with ``reduce``. ``image=False`` always draws a QuadMesh on the axes' own (possibly log) scales, e.g. to
+    lay other points over it.
     """
     if x == y:
         raise ValueError(f"x and y must be different axes, got {x!r} twice")
@@ -72,7 +73,7 @@ def landscape(view: StoreView, feature: str, x: str, y: str, selection: dict | N
     label = view.ds[feature].attrs.get("long_name", feature)
     logx, logy = _is_log(xs), _is_log(ys)
     vdim = hv.Dimension(feature, label=label, unit=units or None)
-    if _regular(xs, logx) and _regular(ys, logy):
+    if image and _regular(xs, logx) and _regular(ys, logy):
         # a regular grid (linear or log-spaced) is one image: far lighter to send and draw than a quad per cell
         # (Bokeh images cannot sit on log axes, so log-spaced axes are shown as log10 of the values)
         gx, gy = (np.log10(xs) if logx else xs), (np.log10(ys) if logy else ys)
@@ -111,16 +112,24 @@ def landscape(view: StoreView, feature: str, x: str, y: str, selection: dict | N
     else:
         best = hv.Points([], kdims=mesh.kdims, label="best").opts(marker="star", color="orange", size=16)
     # framewise: a redraw with other axes or values gets its own ranges (a DynamicMap keeps the first otherwise)
+    # the legend sits above the frame: inside it, it hid the best point whenever that was in the top-left cell
     return (mesh * failed * best).opts(hv.opts.Image(framewise=True), hv.opts.QuadMesh(framewise=True),
-                                       hv.opts.Points(framewise=True), hv.opts.Overlay(legend_position="top_left"))
+                                       hv.opts.Points(framewise=True), hv.opts.Overlay(legend_position="top"))
+
+
+#: Bifurcation diagrams with more points than this are rasterised (datashader) rather than sent point by point.
+DATASHADE_ABOVE = 50_000
 
 
 def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None, variable: str | None = None,
-                color_by: str | None = None, selection: dict | None = None) -> hv.Scatter:
+                color_by: str | None = None, selection: dict | None = None,
+                datashade_above: int = DATASHADE_ABOVE) -> hv.Element:
     """Per-region minima and maxima of a state variable against ``axis``: every region's branch as points.
 
     A fixed point has min = max (one branch); a limit cycle opens into two. Points are coloured by
-    ``color_by`` (another axis) when given.
+    ``color_by`` (another axis) when given. Above ``datashade_above`` points the diagram is rasterised with
+    datashader (an image of point counts, or of the mean ``color_by``), so a 100 x 100 grid of 80 regions
+    (1.6 million points) stays light in the browser; the points stay in ``.points`` (a DataFrame) for taps.
     """
     lo_name, hi_name = pair or view.extrema_pairs[0]
     lo, hi = view.ds[lo_name], view.ds[hi_name]
@@ -130,8 +139,8 @@ def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None,
         sel[var_dim] = variable if variable is not None else str(lo[var_dim].values[0])
     status = view.status_array({k: v for k, v in sel.items() if k in view.axes})
     frames = []
-    for name, da in (("min", lo), ("max", hi)):
-        da = da.sel(sel).load().where(status == storage.STATUS_OK)
+    for name, var in (("min", lo_name), ("max", hi_name)):
+        da = view.loaded(var).sel(sel).where(status == storage.STATUS_OK)
         df = da.to_dataframe(name="value").reset_index()
         df["extremum"] = name
         frames.append(df)
@@ -139,7 +148,8 @@ def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None,
 
     df = pd.concat(frames, ignore_index=True).dropna(subset=["value"])
     region_dim = next(d for d in lo.dims if d not in view.axes and d != var_dim)
-    vdims = ["value", "extremum", region_dim] + ([color_by] if color_by and color_by != axis else [])
+    # every other axis rides along (hover shows it; a tap drills down to exactly that point)
+    vdims = ["value", "extremum", region_dim] + [a for a in view.axes if a != axis]
     keep = [axis] + vdims
     df = df[[c for c in keep if c in df.columns]]
     var_label = sel.get(var_dim, "value") if var_dim else "value"
@@ -149,7 +159,28 @@ def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None,
                 title=f"bifurcation diagram: min/max of {var_label} per region vs {axis}", ylabel=str(var_label))
     if color_by and color_by in df.columns:
         opts.update(color=color_by, cmap="plasma", colorbar=True)
-    return scatter.opts(**opts)
+    if len(df) > datashade_above:
+        import datashader as ds_
+        from holoviews.operation.datashader import dynspread, rasterize
+
+        aggregator = ds_.mean(color_by) if color_by and color_by in df.columns else ds_.count()
+        source, log10_x = scatter, bool(opts["logx"])
+        if log10_x:                   # an image cannot sit on a log axis: rasterise over log10 of the axis
+            shifted = df.assign(**{axis: np.log10(df[axis].astype(float))})
+            source = hv.Scatter(shifted, kdims=[hv.Dimension(axis, label=f"log10 {axis}")],
+                                vdims=scatter.vdims)
+            opts["logx"] = False
+        image = rasterize(source, aggregator=aggregator, dynamic=False, width=520, height=340)
+        image = dynspread(image, threshold=0.8, max_px=2) if isinstance(image, hv.RGB) else image
+        shown = image.opts(cmap="plasma" if color_by else "fire", colorbar=True, cnorm="eq_hist" if not color_by
+                           else "linear", tools=["hover", "tap"], frame_width=520, frame_height=340,
+                           logx=opts["logx"], title=opts["title"] + f" ({len(df):,} points, rasterised)",
+                           ylabel=str(var_label), clipping_colors={"NaN": "white"})
+    else:
+        shown, log10_x = scatter.opts(**opts), False
+    shown.points = df              # the diagram's points, for taps (a rasterised image has only pixels)
+    shown.log10_x = log10_x        # the x axis is drawn as log10 of the values
+    return shown
 
 
 def study_history(view: StoreView, objective: str | None = None) -> hv.Overlay:
@@ -171,8 +202,10 @@ def study_history(view: StoreView, objective: str | None = None) -> hv.Overlay:
                                   legend_position="bottom_right")
 
 
-def study_samples(view: StoreView, x: str, y: str, objective: str | None = None) -> hv.Points:
-    """A study's sampled points over two searched parameters, coloured by the objective."""
+def study_samples(view: StoreView, x: str, y: str, objective: str | None = None,
+                  grid: StoreView | None = None) -> hv.Element:
+    """A study's sampled points over two searched parameters, coloured by the objective; over the landscape of
+    the same feature from a sweep store ``grid`` of the same space when given (see :func:`matching_grid`)."""
     ds = view.ds
     names = [str(v) for v in ds["objective"].values]
     k = names.index(objective) if objective in names else 0
@@ -180,9 +213,23 @@ def study_samples(view: StoreView, x: str, y: str, objective: str | None = None)
     ok = (view.status_array() == storage.TRIAL_COMPLETE).values & np.isfinite(values)
     xs, ys = ds[x].load().values[ok], ds[y].load().values[ok]
     pts = hv.Points((xs, ys, values[ok], ds["trial"].values[ok]), kdims=[x, y], vdims=[names[k], "trial"])
-    return pts.opts(color=names[k], cmap="viridis", colorbar=True, size=8, tools=["hover", "tap"],
-                    logx=_is_log(xs), logy=_is_log(ys), frame_width=420, frame_height=360, framewise=True,
-                    title=f"sampled points, coloured by {names[k]}")
+    pts = pts.opts(color=names[k], cmap="viridis", colorbar=True, size=8, tools=["hover", "tap"],
+                   logx=_is_log(xs), logy=_is_log(ys), frame_width=420, frame_height=360, framewise=True,
+                   title=f"sampled points, coloured by {names[k]}", line_color="white")
+    if grid is None:
+        return pts
+    under = landscape(grid, names[k], x, y, image=False).values()[0]
+    return (under.opts(alpha=0.55, colorbar=False, tools=["hover"]) * pts).opts(
+        title=f"sampled points over the grid sweep ({names[k]})")
+
+
+def matching_grid(study: StoreView, grids: list[StoreView], x: str, y: str) -> StoreView | None:
+    """A sweep store among ``grids`` that sweeps both ``x`` and ``y`` and holds the study's first objective."""
+    objective = str(study.ds["objective"].values[0])
+    for g in grids:
+        if g.kind == "sweep" and {x, y} <= set(g.swept_axes) and objective in g.scalar_features:
+            return g
+    return None
 
 
 def _complete_trials(view: StoreView, k: int):
@@ -249,5 +296,5 @@ def progress_text(view: StoreView) -> str:
     return f"{done} / {total} {'trials' if view.kind == 'study' else 'points'} done"
 
 
-__all__ = ["landscape", "bifurcation", "study_history", "study_samples", "best_trials", "parameter_importances",
+__all__ = ["landscape", "bifurcation", "study_history", "study_samples", "matching_grid", "best_trials", "parameter_importances",
            "progress_text"]

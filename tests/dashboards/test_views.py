@@ -195,7 +195,8 @@ def test_tapping_a_landscape_cell_drills_down_to_that_point_and_reproduces_it(tm
     spec, sim, ds = resimulate(StoreView(str(store)), {"coupling.a": 0.2, "noise.nsig": 1e-4})
     fit = measure.compute(spec, sim, ds, measure.output_specs(spec, sim))["fc_fit"][0]
     stored = xr.open_zarr(store)["fc_fit"].sel({"coupling.a": 0.2}).sel({"noise.nsig": 1e-4}, method="nearest")
-    assert fit == float(stored) and table["stored fc_fit"] == table["recomputed fc_fit"]
+    assert fit == float(stored) and table["stored fc_fit"] == table["fc_fit of the FC shown"]
+    assert table["data"].startswith("re-simulated")
     assert {type(e) for e in drill.object} >= {hv.Image, hv.Scatter, hv.Overlay, hv.Table}
 
 
@@ -223,3 +224,25 @@ def test_phase_plane_field_nullclines_and_trajectories_follow_the_model():
     before = panel.plot.object.values()[0].dimension_values(2).copy()
     next(s for s in panel.widgets["sliders"] if s.label == "a").value = 0.5
     assert not np.allclose(panel.plot.object.values()[0].dimension_values(2), before)
+
+
+def test_a_large_bifurcation_diagram_is_rasterised_and_keeps_its_points(tmp_path):
+    from brainsweep.dashboards.views import bifurcation
+
+    path = make_store(tmp_path / "bif.zarr", {"model.a": np.linspace(0, 1, 6), "coupling.a": [0.0, 0.1]},
+                      with_extrema=True)
+    view = StoreView(str(path))
+    small = bifurcation(view, "model.a")
+    assert isinstance(small, hv.Scatter) and len(small.points) == 6 * 2 * 3 * 2      # axis x other x regions x min/max
+    big = bifurcation(view, "model.a", datashade_above=10)
+    assert isinstance(big, hv.Image) and not isinstance(big, hv.Scatter)
+    # every point lands in the raster: the counts add up to the number of points
+    assert float(np.nansum(big.dimension_values(2))) == len(big.points) == len(small.points)
+    coloured = bifurcation(view, "model.a", color_by="coupling.a", datashade_above=10)
+    values = coloured.dimension_values(2)
+    assert np.nanmin(values) >= 0.0 and np.nanmax(values) <= 0.1          # mean coupling.a per pixel
+    # the app's tap finds the nearest point of the rasterised diagram too
+    from brainsweep.dashboards.app import _nearest_branch_point
+
+    index = _nearest_branch_point(view, big, "model.a", 1.0, 0.9)
+    assert index["model.a"] == 1.0 and index["coupling.a"] == 0.1
