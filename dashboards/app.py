@@ -41,7 +41,8 @@ def _nearest(view: StoreView, dim: str, value: float):
 
 def _drill_pane(view: StoreView, index: dict, name: str = "drill-down"):
     try:
-        return pn.pane.HoloViews(drilldown(view, index), name=name)
+        # linked_axes=False: another drill-down (another tab, another time span) must not share its axes
+        return pn.pane.HoloViews(drilldown(view, index), name=name, linked_axes=False)
     except Exception as exc:  # noqa: BLE001 - one line in the page, not a traceback
         return pn.pane.Alert(html.escape(f"cannot show this point: {type(exc).__name__}: {exc}"),
                              alert_type="warning", name=name)
@@ -253,11 +254,24 @@ def build_app(paths: list[str], explorer: bool = True) -> pn.Tabs:
         panel = study_panel(view, grids) if view.kind == "study" else sweep_panel(view)
         stores.append((view, panel))
         tabs.append(panel)
+    holder = pn.Column(name="model explorer")
     if explorer:
-        from .explorer import explorer_panel
-        tabs.append(explorer_panel())
+        tabs.append(holder)
     app = pn.Tabs(*tabs, dynamic=True)      # only the open tab is sent to the browser
+
+    def build_explorer(event=None):
+        """The explorer is built when its tab is first opened (building it costs about a second)."""
+        if not holder.objects and (event is None or app[event.new] is holder):
+            from .explorer import explorer_panel
+
+            holder.objects = [explorer_panel()]
+
+    if explorer:
+        app.param.watch(build_explorer, "active")
+        if len(tabs) == 1:
+            build_explorer()
     app.stores = stores
+    app.build_explorer = build_explorer
     return app
 
 

@@ -155,9 +155,15 @@ def drilldown(view: StoreView, index: dict, n_series: int = 4) -> hv.Layout:
         panels.append(hv.Overlay([hv.Curve((f[1:], pxx[1:, k]), kdims=["frequency (Hz)"], vdims=["PSD"], label=lab)
                                   for k, lab in enumerate(regions)]).opts(logy=True, frame_width=420,
                                                                           frame_height=220, title="power spectrum"))
-    rows = [(k, str(v)) for k, v in index.items()] + [(k, f"{v:.6g}") for k, v in stored.items()]
+    values, seed = point_values(view, index)
+    rows = [(k, str(v)) for k, v in index.items()]
+    if view.kind == "study":           # the trial's searched values (a per-region value as its range)
+        rows += [(k, f"{v:.6g}" if np.ndim(v) == 0 and isinstance(v, (int, float, np.number)) else
+                  (f"{np.min(v):.4g} .. {np.max(v):.4g} ({np.size(v)} regions)" if np.ndim(v) else str(v)))
+                 for k, v in values.items()]
+    rows += [(k, f"{v:.6g}") for k, v in stored.items()]
     rows += [("data", "stored in the results store" if from_store else "re-simulated from the stored spec and seed")]
-    rows += [("seed", str(point_values(view, index)[1])), ("model", spec.model["name"]),
+    rows += [("seed", str(seed)), ("model", spec.model["name"]),
              ("coupling", spec.coupling["name"]), ("integrator", spec.integrator["name"]),
              ("dt (ms)", str(spec.integrator["dt"])), ("length (ms)", str(spec.length))]
     rows += [(f"model.{k}", str(v)) for k, v in spec.model.get("parameters", {}).items()]

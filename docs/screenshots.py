@@ -76,7 +76,10 @@ def main(argv=None) -> int:
                 if target is not None:
                     box = target.bounding_box()
                     page.mouse.click(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.45)
-                    page.get_by_text("parameters").first.wait_for(timeout=120_000)
+                    import re
+
+                    page.get_by_text(re.compile("re-simulated from the stored spec|stored in the results store")) \
+                        .first.wait_for(timeout=120_000)
                     settle(page, 3.0)
                     page.screenshot(path=str(out / f"{stem}_drilldown.png"), full_page=True)
                 print(f"{stem}: done", flush=True)
