@@ -132,7 +132,7 @@ def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None,
     (1.6 million points) stays light in the browser; the points stay in ``.points`` (a DataFrame) for taps.
     """
     lo_name, hi_name = pair or view.extrema_pairs[0]
-    lo, hi = view.ds[lo_name], view.ds[hi_name]
+    lo = view.ds[lo_name]
     var_dim = next((d for d in lo.dims if d.startswith("variable")), None)
     sel = {k: v for k, v in (selection or {}).items() if k in lo.dims and k not in (axis, color_by)}
     if var_dim is not None:
