@@ -128,6 +128,32 @@ def _voi_code(expr: str, names: dict[str, str]) -> str:
     return ast.unparse(R().visit(tree))
 
 
+def emit_prelude(e: "_Emitter", spec: KernelSpec, imports: list[str]) -> None:
+    """Emit a kernel module's imports (``imports`` after the common ones), its name table for ``spec.dtype``
+    and the model's and coupling's scalar functions (``inline``); shared by the CPU and CUDA generators."""
+    T = spec.dtype
+    e(0, "import numpy as np")
+    e(0, "from brainsweep.engine.fastmath import *  # noqa: F401,F403")
+    for line in imports:
+        e(0, line)
+    e(0, "U = np.uint64")
+    e(0, f"_T = np.{T}")
+    for public, impl in fastmath.KERNEL_NAMES[T].items():
+        e(0, f"{public} = {impl}")
+    for public, impl in fastmath.COMMON_NAMES.items():
+        e(0, f"{public} = {impl}")
+    for public, impl in fastmath.INTRINSIC_NAMES.items():
+        e(0, f"{public} = {impl}")
+    for public, value in fastmath.CONSTANTS.items():
+        e(0, f"{public} = {value!r}")
+    e(0, "")
+    for fn in (spec.dfun, spec.coupling_post, spec.coupling_pre):
+        if fn is not None:
+            e(0, "@inline")
+            e(0, fn.body)
+            e(0, "")
+
+
 def emit_load_params(e: "_Emitter", spec: KernelSpec, indent: int, kinds: tuple[str, ...],
                      lanes: str | None = None) -> None:
     """Emit the loads of the parameters of the given slot kinds for node ``i``, lane ``l``, step ``sidx``.
@@ -268,27 +294,10 @@ def generate(spec: KernelSpec) -> str:
                                   "stochastic": spec.stochastic, "noise": spec.noise,
                                   "state_variables": spec.state_variables,
                                   "monitors": [(m.kind, m.voi) for m in spec.monitors]}))
-    e(0, "import numpy as np")
-    e(0, "from brainsweep.engine.fastmath import *  # noqa: F401,F403")
-    e(0, "from brainsweep.engine.fastmath import inline, select, select_min, select_max")
-    e(0, "from brainsweep.engine.rng import GOLDEN, splitmix64, normal_pair64, normal_pair32, normal_pair32_split")
-    e(0, "from brainsweep.engine._numba_support import kernel_jit")
-    e(0, "U = np.uint64")
-    e(0, f"_T = np.{T}")
-    for public, impl in fastmath.KERNEL_NAMES[T].items():
-        e(0, f"{public} = {impl}")
-    for public, impl in fastmath.COMMON_NAMES.items():
-        e(0, f"{public} = {impl}")
-    for public, impl in fastmath.INTRINSIC_NAMES.items():
-        e(0, f"{public} = {impl}")
-    for public, value in fastmath.CONSTANTS.items():
-        e(0, f"{public} = {value!r}")
-    e(0, "")
-    for fn in (spec.dfun, spec.coupling_post, spec.coupling_pre):
-        if fn is not None:
-            e(0, "@inline")
-            e(0, fn.body)
-            e(0, "")
+    emit_prelude(e, spec, [
+        "from brainsweep.engine.fastmath import inline, select, select_min, select_max",
+        "from brainsweep.engine.rng import GOLDEN, splitmix64, normal_pair64, normal_pair32, normal_pair32_split",
+        "from brainsweep.engine._numba_support import kernel_jit"])
 
     # one accumulator array per (temporal-average monitor, variable): several read-modify-writes into one array
     # at runtime offsets defeat LLVM's dependence analysis and keep the whole model loop scalar (3x slower)

@@ -144,13 +144,7 @@ def sweep(spec, store, client=None, *, scheduler: str | None = None, scheduler_f
     """
     t0 = time.perf_counter()
     spec = with_backend(load_spec(spec), backend)
-    embedded = client is None and not scheduler and not scheduler_file
-    if spec.backend == "cuda" and embedded:
-        from brainsweep.engine.cuda import cuda_status
-
-        usable, why = cuda_status()
-        if not usable:
-            raise ClusterError(why)
+    check_local_gpu(spec.backend, client, scheduler, scheduler_file)
     store = os.fspath(store)
     storage.check_writable(store)
     base = build.base_connectivity(spec)
@@ -186,6 +180,19 @@ def with_backend(spec, backend: str | None):
     if backend not in BACKENDS:
         raise SpecError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     return dataclasses.replace(spec, backend=backend)
+
+
+def check_local_gpu(backend: str, client=None, scheduler: str | None = None,
+                    scheduler_file: str | None = None) -> None:
+    """Refuse, before anything is written or started, ``cuda`` work for the embedded cluster on a machine without
+    a usable GPU (an existing cluster's GPU workers may well have one: they are not checked here)."""
+    if backend != "cuda" or client is not None or scheduler or scheduler_file:
+        return
+    from brainsweep.engine.cuda import cuda_status
+
+    usable, why = cuda_status()
+    if not usable:
+        raise ClusterError(why)
 
 
 def gpu_workers(client) -> list[str]:
@@ -297,4 +304,4 @@ def _busy_seconds(warm_ups: list, summaries: list) -> float:
     return sum(end - min(warm_end.get(w, start), start) for w, (start, end) in spans.items())
 
 
-__all__ = ["ClusterError", "with_backend", "gpu_workers", "task_resources", "sweep", "connect", "SweepReport", "Progress"]
+__all__ = ["ClusterError", "with_backend", "check_local_gpu", "gpu_workers", "task_resources", "sweep", "connect", "SweepReport", "Progress"]

@@ -33,7 +33,7 @@ from brainsweep import storage
 
 from . import build, trials as trial_tasks
 from .plugins import warmed_up
-from .schedule import ClusterError, Progress, connect, gpu_workers, share, task_resources, with_backend
+from .schedule import Progress, check_local_gpu, connect, gpu_workers, share, task_resources, with_backend
 from .search import StudySpec, load_study
 from .spec import SpecError
 
@@ -261,13 +261,7 @@ def optimize(spec, store, trials: int, *, study_name: str | None = None, storage
         import dataclasses
 
         study_spec = dataclasses.replace(study_spec, sim=with_backend(study_spec.sim, backend))
-    embedded = client is None and not scheduler and not scheduler_file
-    if study_spec.sim.backend == "cuda" and embedded:
-        from brainsweep.engine.cuda import cuda_status
-
-        usable, why = cuda_status()
-        if not usable:
-            raise ClusterError(why)
+    check_local_gpu(study_spec.sim.backend, client, scheduler, scheduler_file)
     store = os.fspath(store)
     storage.check_writable(store)
     base = build.base_connectivity(study_spec.sim)
