@@ -119,13 +119,11 @@ def test_the_view_follows_a_real_sweep_while_it_runs(browser, tmp_path):
 
     import yaml
 
-    raw = {"name": "live", "connectivity": {"dataset": "hcp80", "conduction_speed": 10.0},
-           "model": {"name": "ReducedWongWang", "initial_state": {"S": 0.1}}, "coupling": {"name": "Linear"},
-           "integrator": {"name": "HeunStochastic", "dt": 0.5, "noise": {"nsig": 1e-4}},
-           "monitors": [{"name": "BalloonWindkessel", "period": 720.0}],
-           "features": [{"name": "fc_fit", "monitor": "balloon_windkessel", "empirical": "hcp80"}],
-           "length": 240000.0, "transient": 2000.0, "seed": 5, "dtype": "float32", "batch_size": 1,
-           "axes": {"coupling.a": [0.0, 0.1, 0.2, 0.3], "noise.nsig": [1e-5, 1e-4]}}
+    from tests.helpers.specs import RWW_FC_FIT
+
+    # 8 blocks of 4 simulated minutes: long enough for the page to see the count grow
+    raw = dict(RWW_FC_FIT, name="live", length=240000.0, batch_size=1,
+               axes={"coupling.a": [0.0, 0.1, 0.2, 0.3], "noise.nsig": [1e-5, 1e-4]})
     spec = tmp_path / "live.yaml"
     spec.write_text(yaml.safe_dump(raw))
     store = tmp_path / "live.zarr"

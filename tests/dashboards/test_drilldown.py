@@ -12,14 +12,7 @@ import xarray as xr
 from brainsweep.dashboards import StoreView, build_app
 from brainsweep.dashboards import drilldown as drill_module
 
-FIT = {
-    "connectivity": {"dataset": "hcp80", "conduction_speed": 10.0},
-    "model": {"name": "ReducedWongWang", "initial_state": {"S": 0.1}}, "coupling": {"name": "Linear"},
-    "integrator": {"name": "HeunStochastic", "dt": 0.5, "noise": {"nsig": 1e-4}},
-    "monitors": [{"name": "BalloonWindkessel", "period": 720.0}],
-    "features": [{"name": "fc_fit", "monitor": "balloon_windkessel", "empirical": "hcp80"}],
-    "length": 12000.0, "transient": 2000.0, "seed": 5, "dtype": "float32",
-}
+from tests.helpers.specs import RWW_FC_FIT as FIT
 
 
 def _table(pane) -> dict:

@@ -174,13 +174,9 @@ def test_tapping_a_landscape_cell_drills_down_to_that_point_and_reproduces_it(tm
     """A real (tiny) sweep; the tapped point is re-simulated from the stored spec and seed."""
     from brainsweep.explore import sweep
 
-    raw = {"name": "drill", "connectivity": {"dataset": "hcp80", "conduction_speed": 10.0},
-           "model": {"name": "ReducedWongWang", "initial_state": {"S": 0.1}}, "coupling": {"name": "Linear"},
-           "integrator": {"name": "HeunStochastic", "dt": 0.5, "noise": {"nsig": 1e-4}},
-           "monitors": [{"name": "BalloonWindkessel", "period": 720.0}],
-           "features": [{"name": "fc_fit", "monitor": "balloon_windkessel", "empirical": "hcp80"}],
-           "length": 12000.0, "transient": 2000.0, "seed": 5,
-           "axes": {"coupling.a": [0.0, 0.2], "noise.nsig": {"logspace": [-5, -3, 3]}}, "dtype": "float32"}
+    from tests.helpers.specs import RWW_FC_FIT
+
+    raw = dict(RWW_FC_FIT, name="drill", axes={"coupling.a": [0.0, 0.2], "noise.nsig": {"logspace": [-5, -3, 3]}})
     store = tmp_path / "drill.zarr"
     sweep(raw, store, n_workers=1)
     app = build_app([str(store)])

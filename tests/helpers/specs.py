@@ -1,0 +1,12 @@
+"""Sweep specs shared by tests."""
+
+#: ReducedWongWang + Balloon-Windkessel BOLD on the bundled HCP 80 regions, FC fit to the bundled empirical FC
+#: (12 s simulated at dt 0.5 ms: about a second per point here). Add ``name`` and ``axes`` (or ``search``).
+RWW_FC_FIT = {
+    "connectivity": {"dataset": "hcp80", "conduction_speed": 10.0},
+    "model": {"name": "ReducedWongWang", "initial_state": {"S": 0.1}}, "coupling": {"name": "Linear"},
+    "integrator": {"name": "HeunStochastic", "dt": 0.5, "noise": {"nsig": 1e-4}},
+    "monitors": [{"name": "BalloonWindkessel", "period": 720.0}],
+    "features": [{"name": "fc_fit", "monitor": "balloon_windkessel", "empirical": "hcp80"}],
+    "length": 12000.0, "transient": 2000.0, "seed": 5, "dtype": "float32",
+}
