@@ -200,11 +200,11 @@ def _recover_abandoned(study, stale_after_s: float, write) -> int:
         if not (gone or old):
             continue
         reason = "abandoned: its client stopped before the trial finished; asked again as a new trial"
+        write([t.number], [t.params], None, [storage.TRIAL_FAILED], [reason])
         study._storage.set_trial_user_attr(t._trial_id, "abandoned", True)
         study._storage.set_trial_user_attr(t._trial_id, "error", reason)
-        _tell(study, t.number, state=TrialState.FAIL)
         study.enqueue_trial(t.params, user_attrs={"retry_of": t.number}, skip_if_exists=False)
-        write([t.number], [t.params], None, [storage.TRIAL_FAILED], [reason])
+        _tell(study, t.number, state=TrialState.FAIL)
         recovered += 1
     return recovered
 
@@ -385,11 +385,11 @@ def _loop(client, study, study_spec: StudySpec, study_json, base_future, to_ask:
                 except Exception as exc:  # noqa: BLE001 - worker lost too often, or the task failed
                     reason = f"task failed: {type(exc).__name__}: {exc}"[:500]
                     result = {"error": [reason] * len(ts), "objective": np.full((len(ts), 1), np.nan)}
+                    write([t.number for t in ts], [t.params for t in ts], None, [storage.TRIAL_FAILED] * len(ts),
+                          [reason] * len(ts))
                     for t in ts:
                         t.set_user_attr("error", reason)
                         _tell(study, t, state=TrialState.FAIL)
-                    write([t.number for t in ts], [t.params for t in ts], None, [storage.TRIAL_FAILED] * len(ts),
-                          [reason] * len(ts))
                     report.failed += len(ts)
                     progress.update(len(ts))
                     continue
@@ -445,7 +445,7 @@ def _subset(result: dict, idx) -> dict:
 
 
 def _record(study, ts, result, write, report, progress, intermediate=None, stopped_early=False) -> None:
-    """Tell the study how trials ended and write their rows.
+    """Write the trials' rows, then tell the study how they ended.
 
     A trial with an error or a non-finite objective fails with the reason; otherwise it completes with its
     objective(s), or, when ``stopped_early`` (the pruner stopped it after the first part), it is pruned and its
@@ -453,30 +453,36 @@ def _record(study, ts, result, write, report, progress, intermediate=None, stopp
     """
     from optuna.trial import TrialState
 
-    states, errors = [], []
+    # The row is written before the study is told: a client killed in between leaves a RUNNING trial (recovered as
+    # abandoned and asked again on resume) rather than a finished trial whose row is missing from the store.
+    states, errors, tells = [], [], []
     for i, t in enumerate(ts):
         err = result["error"][i]
         values = [float(intermediate[i])] if stopped_early else [float(v) for v in result["objective"][i]]
         if err or not np.all(np.isfinite(values)):
             err = err or "objective is not finite (NaN features)"
-            t.set_user_attr("error", err)
-            _tell(study, t, state=TrialState.FAIL)
             states.append(storage.TRIAL_FAILED)
+            tells.append({"state": TrialState.FAIL})
             report.failed += 1
         elif stopped_early:
-            _tell(study, t, state=TrialState.PRUNED)
             states.append(storage.TRIAL_PRUNED)
+            tells.append({"state": TrialState.PRUNED})
             report.pruned += 1
         else:
-            _tell(study, t, values if len(values) > 1 else values[0])
             states.append(storage.TRIAL_COMPLETE)
+            tells.append({"values": values if len(values) > 1 else values[0]})
             report.complete += 1
         errors.append(err)
+    written = result
     if stopped_early:
-        result = {"features": {k: np.full_like(v, np.nan) for k, v in result["features"].items()},
-                  "objective": np.full_like(result["objective"], np.nan), "seeds": result["seeds"]}
-    write([t.number for t in ts], [t.params for t in ts], result, states, errors,
+        written = {"features": {k: np.full_like(v, np.nan) for k, v in result["features"].items()},
+                   "objective": np.full_like(result["objective"], np.nan), "seeds": result["seeds"]}
+    write([t.number for t in ts], [t.params for t in ts], written, states, errors,
           None if intermediate is None else np.asarray(intermediate))
+    for t, err, tell in zip(ts, errors, tells):
+        if err:
+            t.set_user_attr("error", err)
+        _tell(study, t, **tell)
     progress.update(len(ts))
 
 
