@@ -106,7 +106,8 @@ class Simulator:
     dtype : {"float64", "float32"}
         Arithmetic precision; float32 gives 2-3x the throughput of float64 on batches (less for one simulation).
     conduction_speed : float, optional
-        Overrides ``connectivity.conduction_speed`` (mm/ms), as TVB's ``Simulator.conduction_speed``.
+        Overrides ``connectivity.conduction_speed`` (mm/ms). (TVB 2.10's ``Simulator.conduction_speed`` does not change
+        the delays; ``brainsweep.lab.simulator.Simulator`` follows TVB there.)
     time_block : int, optional
         Steps of long-range coupling summed per pass (see :mod:`brainsweep.engine.codegen`); chosen from the
         delays when omitted. Results do not depend on it beyond summation order.
