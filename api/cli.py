@@ -322,7 +322,31 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(func=report)
     i = sub.add_parser("info", help="versions, models, kernel cache")
     i.set_defaults(func=info)
+    t = sub.add_parser("port", help="rewrite a TVB script's imports to brainsweep.lab (prints it, or writes -o)")
+    t.add_argument("script", help="a Python script that imports tvb.simulator.lab / tvb.simulator / tvb.datatypes")
+    t.add_argument("-o", "--output", default=None, help="file to write (default: print to stdout)")
+    t.set_defaults(func=port)
     return p
+
+
+def port(args) -> int:
+    """``brainsweep port script.py``: the script with its TVB import lines pointing at brainsweep.lab."""
+    from brainsweep.lab.porting import REWRITES, port_source
+
+    path = Path(args.script)
+    if not path.is_file():
+        print(f"brainsweep port: no such file {path}", file=sys.stderr)
+        return 2
+    source = path.read_text()
+    ported = port_source(source)
+    changed = sum(a != b for a, b in zip(source.splitlines(), ported.splitlines()))
+    if args.output:
+        Path(args.output).write_text(ported)
+    else:
+        sys.stdout.write(ported)
+    print(f"brainsweep port: {changed} import line(s) rewritten ({', '.join(a for a, _ in REWRITES)} -> "
+          f"brainsweep.lab)", file=sys.stderr)
+    return 0
 
 
 def main(argv=None) -> int:

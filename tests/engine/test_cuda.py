@@ -85,7 +85,7 @@ def test_the_diverging_variant_diverges(simulated):
 def test_kernel_compiles_to_ptx_offline(ptx, variant):
     rec = ptx["results"][variant]
     for cc in ("sm_80", "sm_90"):
-        assert rec[cc]["entry"] and rec[cc]["bytes"] > 1000, (variant, cc)
+        assert rec[cc]["entry"] and rec[cc]["target"] and rec[cc]["bytes"] > 1000, (variant, cc)
 
 
 @pytest.mark.skipif(not cuda_status()[0] or os.environ.get("NUMBA_ENABLE_CUDASIM") == "1",

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(not SEED.exists(), reason="../shared/seed is not
 
 #: simulation_length (ms) per example where the seed's is shortened: the loops of 10, 11 and 17.
 SHORTER = {10: 10000.0, 11: 1000.0, 17: 10000.0}
-SKIPPED = {16: "imports CuPy; see examples/gallery/batched_gpu_sweep.py"}
+SKIPPED = {16: "imports CuPy; see examples/gallery/12_batched_gpu_sweep.py"}
 
 
 def seed_examples() -> dict[int, str]:
