@@ -16,6 +16,7 @@ import brainsweep as bs  # noqa: E402
 from brainsweep.engine.cuda import CudaUnavailable, cuda_status, samples_in  # noqa: E402
 
 from tests.helpers import cuda_equivalence  # noqa: E402
+import cuda_jobs  # noqa: E402  (tests/helpers: the same module object as tests/conftest.py's)
 from tests.helpers.paths import REPO  # noqa: E402
 
 VARIANTS = list(cuda_equivalence.variants())
@@ -41,21 +42,18 @@ def _start(tmp_path_factory, args: list[str], simulator: bool):
 
 
 @pytest.fixture(scope="module")
-def helpers(tmp_path_factory) -> dict:
-    """The simulator comparison (~2-3 min) and the offline PTX compilation (~3 min), side by side."""
-    return {"simulated": _start(tmp_path_factory, [], simulator=True),
-            "ptx": _start(tmp_path_factory, ["--ptx"], simulator=False)}
+def simulated() -> dict:
+    """Every variant on the CPU kernel and on the CUDA kernel in numba's simulator (~1-2 min; started by
+    ``tests/conftest.py`` when the session began, see ``tests/helpers/cuda_jobs.py``)."""
+    cuda_jobs.start_all()
+    return cuda_jobs.result("simulated")
 
 
 @pytest.fixture(scope="module")
-def simulated(helpers) -> dict:
-    """Every variant on the CPU kernel and on the CUDA kernel in numba's simulator."""
-    return helpers["simulated"]()
-
-
-@pytest.fixture(scope="module")
-def ptx(helpers) -> dict:
-    return helpers["ptx"]()
+def ptx() -> dict:
+    """Every variant compiled to PTX for sm_80 and sm_90 offline (~2 min, started with the session)."""
+    cuda_jobs.start_all()
+    return cuda_jobs.result("ptx")
 
 
 def _check(rec: dict):
