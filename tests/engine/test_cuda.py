@@ -2,10 +2,7 @@
 one), every variant compiled to PTX offline, and one clear line where no GPU exists."""
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -17,28 +14,10 @@ from brainsweep.engine.cuda import CudaUnavailable, cuda_status, samples_in  # n
 
 from tests.helpers import cuda_equivalence  # noqa: E402
 import cuda_jobs  # noqa: E402  (tests/helpers: the same module object as tests/conftest.py's)
-from tests.helpers.paths import REPO  # noqa: E402
 
 VARIANTS = list(cuda_equivalence.variants())
 #: float64: the issue's bound; float32: rounding of 1e-7 per step grows over a short run
 TOLERANCE = {"float64": 1e-12, "float32": 1e-4}
-
-
-def _start(tmp_path_factory, args: list[str], simulator: bool):
-    """Start the helper script in its own process (it must own numba's CUDA set-up); returns a waiter."""
-    out = tmp_path_factory.mktemp("cuda") / "report.json"
-    env = dict(os.environ)
-    env.pop("NUMBA_ENABLE_CUDASIM", None)
-    if simulator:
-        env["NUMBA_ENABLE_CUDASIM"] = "1"
-    proc = subprocess.Popen([sys.executable, "-m", "tests.helpers.cuda_equivalence", *args, "--out", str(out)],
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-
-    def wait() -> dict:
-        _, err = proc.communicate(timeout=1500)
-        assert proc.returncode == 0, err[-3000:]
-        return json.loads(out.read_text())
-    return wait
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +67,9 @@ def test_kernel_compiles_to_ptx_offline(ptx, variant):
 
 @pytest.mark.skipif(not cuda_status()[0] or os.environ.get("NUMBA_ENABLE_CUDASIM") == "1",
                     reason="no NVIDIA GPU here (the simulator tests above stand in for it)")
-def test_gpu_matches_cpu(tmp_path_factory):
-    report = _start(tmp_path_factory, [], simulator=False)()
+def test_gpu_matches_cpu():
+    cuda_jobs.start("device", [], simulator=False)
+    report = cuda_jobs.result("device")
     assert report["simulator"] is False
     for variant in VARIANTS:
         _check(report["results"][variant])
