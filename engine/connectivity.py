@@ -874,6 +874,12 @@ class Connectivity:
         object.__setattr__(new, "_history", hist + ((edit,) if edit else ()))
         return new
 
+    def to_networkx(self, directed: bool = True):
+        """This connectome as a NetworkX graph (see :func:`brainsweep.engine.graphs.sc_graph`)."""
+        from .graphs import sc_graph
+
+        return sc_graph(self, directed=directed)
+
     def copy(self) -> Connectivity:
         """An equal, independent :class:`Connectivity` (same source and history)."""
         return self._replace()
