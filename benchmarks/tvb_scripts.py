@@ -21,11 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
-import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,16 +62,11 @@ fc_simulated_all = np.array([np.corrcoef(b.T) for b in ds.bold.isel(variable=0).
 
 
 def seed_examples() -> dict[int, str]:
+    from brainsweep.lab.porting import example_blocks
+
     if not SEED.exists():
         sys.exit(f"the seed ({SEED}) is not here: this benchmark runs the seed's own scripts")
-    text = SEED.read_text()
-    return {int(m.group(1)): m.group(2) for m in
-            re.finditer(r"\*\*Example (\d+):[^*]*\*\*\s*```python\n(.*?)```", text, re.S)}
-
-
-def scaled(code: str, scale: float) -> str:
-    return re.sub(r"(simulation_length\s*=\s*)([0-9.]+)", lambda m: f"{m.group(1)}{float(m.group(2)) * scale!r}",
-                  code)
+    return example_blocks(SEED.read_text())
 
 
 def run_child(code: str, env_extra: dict, workdir: Path) -> dict:
@@ -95,7 +88,7 @@ def main(argv=None):
     parser.add_argument("--skip-tvb", action="store_true", help="time brainsweep only")
     parser.add_argument("--json", type=Path, help="write the rows here too")
     args = parser.parse_args(argv)
-    from brainsweep.lab import port_source
+    from brainsweep.lab.porting import port_source, with_simulation_lengths
 
     examples = seed_examples()
     wanted = [int(x) for x in args.examples.split(",")]
@@ -105,7 +98,7 @@ def main(argv=None):
     for k in wanted:
         length, count = WORKLOAD[k]
         simulated = length * count * args.scale
-        code = scaled(examples[k], args.scale)
+        code = with_simulation_lengths(examples[k], lambda ms: ms * args.scale)
         runs = [] if args.skip_tvb else [("tvb-library 2.10", code, {})]
         ported = port_source(code)
         runs += [("brainsweep.lab, cold cache", ported, {"BRAINSWEEP_CACHE_DIR": str(cache / f"ex{k}")}),

@@ -24,10 +24,7 @@ _SCALING_MODES = ("tract", "edge", "region", "node", "none", None)
 
 
 def _array(value, dtype=None):
-    if value is None:
-        return None
-    arr = np.array(value, dtype=dtype)
-    return arr
+    return None if value is None else np.array(value, dtype=dtype)
 
 
 class Connectivity:
@@ -100,7 +97,12 @@ class Connectivity:
         """Validate the arrays and compute TVB's derived fields (``number_of_regions``,
         ``number_of_connections``, ``tract_lengths`` from centres when missing, ``delays``, ``undirected``);
         returns ``self``. Raises ``ValueError`` naming the offending field."""
-        conn = self.to_brainsweep()
+        self.configure_from(self.to_brainsweep())
+        return self
+
+    def configure_from(self, conn: _EngineConnectivity) -> None:
+        """TVB's derived fields from ``conn``, the engine connectome just built from these arrays (so a simulator
+        that needs that connectome builds and checks it once)."""
         self.tract_lengths = np.array(conn.tract_lengths)
         self.region_labels = np.array(conn.region_labels)
         if self.hemispheres is None and conn.hemispheres is not None:
@@ -109,7 +111,6 @@ class Connectivity:
         self.number_of_connections = int(np.count_nonzero(self.weights))
         self.delays = self.tract_lengths / float(self.speed.ravel()[0])
         self.undirected = bool(np.array_equal(self.weights, self.weights.T))
-        return self
 
     def to_brainsweep(self, conduction_speed: float | None = None) -> _EngineConnectivity:
         """The immutable engine connectome of the current arrays (what simulations and sweeps use)."""

@@ -23,10 +23,7 @@ class Equation:
     def __init__(self, parameters: dict | None = None, **keywords):
         allowed = list(self.engine_class._parameters)
         self.parameters = {name: p.default for name, p in self.engine_class._parameters.items()}
-        given = dict(parameters or {})
-        for key, value in keywords.items():
-            given[self.aliases.get(key, key)] = value
-        for key, value in given.items():
+        for key, value in {**(parameters or {}), **keywords}.items():
             key = self.aliases.get(key, key)
             if key not in allowed:
                 extra = f" (or {', '.join(self.aliases)})" if self.aliases else ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from brainsweep.engine import projections as _proj
 from brainsweep.engine.monitors import *  # noqa: F401,F403
-from brainsweep.engine.monitors import DEFAULT_PERIOD, Monitor, output_name  # noqa: F401
+from brainsweep.engine.monitors import DEFAULT_PERIOD, Monitor  # noqa: F401
 
 #: tvb-data region mappings of the 16k cortex, by number of regions.
 REGION_MAPPINGS = {76: "regionMapping_16k_76.txt", 192: "regionMapping_16k_192.txt"}

@@ -6,7 +6,7 @@ gives the same run every time, but not TVB's Mersenne-Twister numbers.
 from __future__ import annotations
 
 from brainsweep.engine import noise as _engine_noise
-from brainsweep.engine.noise import Noise, broadcast_nsig  # noqa: F401
+from brainsweep.engine.noise import Noise
 
 #: TVB's default ``Noise.noise_seed``.
 DEFAULT_NOISE_SEED = 42

@@ -28,4 +28,20 @@ def port_source(source: str) -> str:
     return "".join(out)
 
 
-__all__ = ["port_source", "REWRITES"]
+_EXAMPLE = re.compile(r"\*\*Example (\d+):[^*]*\*\*\s*```python\n(.*?)```", re.S)
+_LENGTH = re.compile(r"(simulation_length\s*=\s*)([0-9.]+)")
+
+
+def example_blocks(markdown: str) -> dict[int, str]:
+    """The Python code blocks of a Markdown text headed ``**Example N: ...**`` (as in the TVB platform
+    description), by ``N``."""
+    return {int(m.group(1)): m.group(2) for m in _EXAMPLE.finditer(markdown)}
+
+
+def with_simulation_lengths(source: str, length) -> str:
+    """``source`` with every literal ``simulation_length = <ms>`` replaced by ``length(<ms>)`` (a function of
+    the written value, in ms)."""
+    return _LENGTH.sub(lambda m: f"{m.group(1)}{float(length(float(m.group(2))))!r}", source)
+
+
+__all__ = ["port_source", "example_blocks", "with_simulation_lengths", "REWRITES"]

@@ -90,8 +90,8 @@ class Simulator:
         if conn is None:
             raise ValueError("Simulator.connectivity: not set; e.g. connectivity.Connectivity.from_file()")
         if isinstance(conn, Connectivity):
-            conn.configure()
             engine_conn = conn.to_brainsweep()
+            conn.configure_from(engine_conn)
         elif hasattr(conn, "with_speed"):
             engine_conn = conn
         else:
@@ -116,7 +116,6 @@ class Simulator:
             engine_conn, model=self.model, coupling=self.coupling, integrator=self.integrator, monitors=mons,
             initial_conditions=ic, seed=self._noise_seed(), dtype=self.dtype, stimulus=stim,
             time_varying=self.time_varying, simulation_length=float(self.simulation_length)).configure()
-        self._output_names: list[str] | None = None
         return self
 
     def _noise_seed(self) -> int:
@@ -125,18 +124,16 @@ class Simulator:
         return DEFAULT_NOISE_SEED
 
     # ------------------------------------------------------------------ run
-    def run(self, simulation_length: float | None = None, **unused) -> list[tuple[np.ndarray, np.ndarray]]:
+    def run(self, simulation_length: float | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
         """Simulate ``simulation_length`` ms (default ``self.simulation_length``) from where the last run stopped.
 
         Returns
         -------
         list of (time, data)
             One pair per monitor, in order: ``time`` in ms, shape ``(samples,)``; ``data`` shaped
-            ``(samples, variable of interest, region or sensor, mode)``, as TVB's.
+            ``(samples, variable of interest, region or sensor, mode)``, as TVB's. The same run as the engine's
+            labelled ``xarray.Dataset`` is kept in ``self.last_dataset``.
         """
-        if unused:
-            raise TypeError(f"Simulator.run got unsupported argument(s) {sorted(unused)}; brainsweep.lab's run "
-                            f"takes simulation_length (ms)")
         if self._engine is None:
             self.configure()
         if simulation_length is not None:
@@ -198,7 +195,7 @@ class Simulator:
                              "(a .zip path) to save it for the sweep")
 
         def params(component):
-            return {k: (float(v[0]) if v.size == 1 else v.tolist()) for k, v in component.parameters().items()}
+            return {k: v for k, v in component.to_dict().items() if k in component.parameter_names}
 
         integ = {"name": type(self.integrator).__name__, "dt": float(self.integrator.dt)}
         if isinstance(self.integrator, IntegratorStochastic):

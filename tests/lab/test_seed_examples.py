@@ -13,7 +13,6 @@ TVB's real values, which brainsweep.lab reproduces.
 """
 from __future__ import annotations
 
-import re
 import warnings
 
 import numpy as np
@@ -21,7 +20,7 @@ import pytest
 
 from paths import SHARED
 
-from brainsweep.lab import port_source
+from brainsweep.lab.porting import example_blocks, port_source, with_simulation_lengths
 
 SEED = SHARED / "seed" / "000_0abe62e6e780d64e.txt"
 pytestmark = pytest.mark.skipif(not SEED.exists(), reason="../shared/seed is not available")
@@ -32,16 +31,7 @@ SKIPPED = {16: "imports CuPy; see examples/gallery/12_batched_gpu_sweep.py"}
 
 
 def seed_examples() -> dict[int, str]:
-    text = SEED.read_text()
-    out = {}
-    for m in re.finditer(r"\*\*Example (\d+):[^*]*\*\*\s*```python\n(.*?)```", text, re.S):
-        out[int(m.group(1))] = m.group(2)
-    return out
-
-
-def shorten(code: str, length: float) -> str:
-    code = re.sub(r"(simulation_length\s*=\s*)[0-9.]+", rf"\g<1>{length!r}", code)
-    return code
+    return example_blocks(SEED.read_text())
 
 
 def make_inputs(tmp_path):
@@ -71,7 +61,8 @@ def test_the_seed_has_seventeen_examples():
 
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory):
-    """Every example run in order in one namespace; returns (namespace after each example, TVB's reference)."""
+    """Every example run in order in one namespace; returns (namespace after each example, the folder they ran
+    in, the 76- and 68-region connectomes their input files were made from)."""
     import os
 
     tmp_path = tmp_path_factory.mktemp("seed")
@@ -87,7 +78,7 @@ def ran(tmp_path_factory):
             ported = port_source(code)
             assert "tvb." not in "\n".join(l for l in ported.splitlines() if "import" in l), k
             if k in SHORTER:
-                ported = shorten(ported, SHORTER[k])
+                ported = with_simulation_lengths(ported, lambda _, k=k: SHORTER[k])
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)     # corrcoef/mean of short or empty windows
                 exec(compile(ported, f"<seed example {k}>", "exec"), ns)
