@@ -6,7 +6,7 @@ The engine does no I/O beyond reading connectome files and knows nothing of Dask
 and ``coupling.Linear``, as in TVB).
 """
 from . import _numba_support  # noqa: F401  (numba settings must precede any compilation)
-from . import coupling, equations, integrators, models, monitors, noise, stimuli
+from . import coupling, equations, integrators, models, monitors, noise, stimuli, synthetic
 from .component import Component, Parameter
 from .connectivity import Connectivity
 from .coupling import Coupling
@@ -23,7 +23,7 @@ from .simulator import Simulator
 __all__ = [
     "Simulator", "Connectivity", "Model", "Parameter", "Component", "Coupling", "Integrator",
     "Noise", "Monitor", "ExpressionError",
-    "models", "coupling", "integrators", "noise", "monitors", "equations", "stimuli",
+    "models", "coupling", "integrators", "noise", "monitors", "equations", "stimuli", "synthetic",
     "Generic2dOscillator", "Kuramoto", "SupHopf", "ReducedWongWang", "ReducedWongWangExcInh", "JansenRit",
     "WilsonCowan", "MontbrioPazoRoxin", "Epileptor",
     "EulerDeterministic", "HeunDeterministic", "RungeKutta4thOrderDeterministic", "EulerStochastic",

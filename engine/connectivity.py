@@ -9,6 +9,10 @@ r"""The structural connectome: weights, tract lengths and conduction delays betw
   :math:`\tau_{ij} = \ell_{ij} / v` are in ms.
 - ``hemispheres[i]`` is ``True`` for a region of the **right** hemisphere.
 
+Large connectomes (fine parcellations, 1,000-20,000+ nodes) may be **sparse**: give ``weights`` as a
+``scipy.sparse`` matrix and the connectome stays sparse through every edit and into the engine, whose memory
+is then O(connections + nodes x history x batch), with no dense ``n x n`` array anywhere.
+
 Unlike TVB's mutable traits class, a :class:`Connectivity` is immutable: its arrays are read-only float64
 copies, and every edit (:meth:`Connectivity.normalized`, :meth:`Connectivity.lesioned`, ...) returns a new
 object. Files in TVB's zip format (the ``tvb_data.connectivity`` archives) are read with the same rules as
@@ -28,6 +32,7 @@ from pathlib import Path
 from typing import Any, Union
 
 import numpy as np
+import scipy.sparse as sp
 
 __all__ = ["Connectivity", "NORMALIZATION_MODES"]
 
@@ -42,6 +47,9 @@ _TVB_DATA_PACKAGE = "tvb_data.connectivity"
 _TVB_DATA_NAME = re.compile(r"^connectivity_(\d+)\.zip$")
 _INFO_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 _FINGERPRINT_VERSION = b"brainsweep.Connectivity.fingerprint.v1"
+_SPARSE_FINGERPRINT_VERSION = b"brainsweep.Connectivity.fingerprint.sparse.v1"
+#: Largest sparse connectome :meth:`Connectivity.to_zip` writes as TVB's dense text matrices.
+MAX_DENSE_EXPORT = 5000
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -61,6 +69,75 @@ def _float_array(value: ArrayLike, name: str) -> np.ndarray:
         raise ValueError(f"{name}: NaN or infinite values are not allowed "
                          f"({len(bad)} found, first at index {tuple(int(k) for k in bad[0])})")
     return arr
+
+
+def _sparse_weights(value: Any) -> sp.csr_array:
+    """Canonical float64 CSR copy of sparse ``weights`` (duplicates summed, explicit zeros dropped)."""
+    if value.ndim != 2 or value.shape[0] != value.shape[1]:
+        raise ValueError(f"weights: expected a square (n, n) matrix, got shape {value.shape}")
+    if value.dtype.kind not in "biuf":
+        raise ValueError(f"weights: expected real numbers, got a sparse matrix of dtype {value.dtype}")
+    w = sp.csr_array(value, dtype=np.float64, copy=True)
+    w.sum_duplicates()
+    _finite(w.data, "weights")
+    if np.any(w.data < 0):
+        raise ValueError(f"weights: negative values are not allowed (min {w.data.min()!r}); weights must be >= 0")
+    w.eliminate_zeros()
+    w.sort_indices()
+    return w
+
+
+def _finite(data: np.ndarray, name: str) -> None:
+    if not np.all(np.isfinite(data)):
+        raise ValueError(f"{name}: NaN or infinite values are not allowed ({int(np.sum(~np.isfinite(data)))} found)")
+
+
+def _pattern_rows(w: sp.csr_array) -> np.ndarray:
+    """Target (row) index of each stored entry of a CSR matrix."""
+    return np.repeat(np.arange(w.shape[0], dtype=np.int64), np.diff(w.indptr))
+
+
+def _lengths_at(tract_lengths: Any, w: sp.csr_array) -> np.ndarray:
+    """Tract lengths (mm) at the stored entries of ``w``, from a sparse or dense ``tract_lengths``."""
+    n = w.shape[0]
+    rows, cols = _pattern_rows(w), w.indices.astype(np.int64)
+    if sp.issparse(tract_lengths):
+        if tract_lengths.shape != (n, n):
+            raise ValueError(f"tract_lengths: expected shape ({n}, {n}) like weights, got {tract_lengths.shape}")
+        tl = sp.csr_array(tract_lengths, dtype=np.float64, copy=True)
+        tl.sum_duplicates()
+        _finite(tl.data, "tract_lengths")
+        stored = sp.csr_array((np.ones(tl.nnz), tl.indices, tl.indptr), shape=tl.shape)
+        missing = (stored[rows, cols] == 0) & (rows != cols)
+        if missing.any():
+            k = int(np.argmax(missing))
+            raise ValueError(f"tract_lengths: no length stored for {int(missing.sum())} connection(s) with a "
+                             f"non-zero weight (first: target {rows[k]}, source {cols[k]}); store a length "
+                             "(mm) for every connection (a missing self-connection length counts as 0)")
+        values = np.asarray(tl[rows, cols], dtype=np.float64).reshape(-1)
+    else:
+        dense = _float_array(tract_lengths, "tract_lengths")
+        if dense.shape != (n, n):
+            raise ValueError(f"tract_lengths: expected shape ({n}, {n}) like weights, got {dense.shape}")
+        values = dense[rows, cols]
+    if np.any(values < 0):
+        raise ValueError(f"tract_lengths: negative values are not allowed (min {values.min()!r}); "
+                         "lengths must be >= 0 mm")
+    return values
+
+
+def _with_data(like: sp.csr_array, data: np.ndarray) -> sp.csr_array:
+    """A writable CSR copy of ``like`` with new ``data`` (zeros are dropped by the constructor)."""
+    return sp.csr_array((data, like.indices.copy(), like.indptr.copy()), shape=like.shape)
+
+
+def _freeze_csr(data: np.ndarray, like: sp.csr_array) -> sp.csr_array:
+    """A CSR matrix with ``like``'s structure and ``data``, all its arrays read-only."""
+    m = sp.csr_array((np.array(data, dtype=data.dtype), like.indices.copy(), like.indptr.copy()), shape=like.shape)
+    m.has_canonical_format = True
+    for a in (m.data, m.indices, m.indptr):
+        a.flags.writeable = False
+    return m
 
 
 def _bool_array(value: ArrayLike, name: str, n: int) -> np.ndarray:
@@ -189,6 +266,8 @@ def _load_npz_member(path: Path, keys: Sequence[str]) -> np.ndarray:
 
 def _read_matrix(source: Any, name: str) -> np.ndarray:
     """Read a matrix from a ``.npy``/``.npz``/text/CSV file, or pass an array through."""
+    if sp.issparse(source):
+        return source
     if not isinstance(source, (str, os.PathLike)):
         return np.asarray(source)
     path = Path(source)
@@ -196,6 +275,10 @@ def _read_matrix(source: Any, name: str) -> np.ndarray:
     if suffix == ".npy":
         return np.load(path, allow_pickle=False)
     if suffix == ".npz":
+        with np.load(path, allow_pickle=False) as npz:
+            is_scipy_sparse = {"format", "shape", "data"} <= set(npz.files)
+        if is_scipy_sparse:                     # written by scipy.sparse.save_npz
+            return sp.csr_array(sp.load_npz(path))
         return _load_npz_member(path, (name,))
     text = _decode(path.read_bytes())
     delimiter = "," if _is_csv(path, text) else None
@@ -230,6 +313,8 @@ def _read_centres(source: Any) -> tuple[np.ndarray, list[str] | None]:
     Returns the ``(n, 3)`` coordinates and the labels found in the file (``None`` when there are none).
     A first line whose coordinates are not numbers (a CSV header such as ``label,x,y,z``) is skipped.
     """
+    if sp.issparse(source):
+        return source
     if not isinstance(source, (str, os.PathLike)):
         return np.asarray(source), None
     path = Path(source)
@@ -344,12 +429,15 @@ class Connectivity:
 
     Parameters
     ----------
-    weights : array_like, shape (n, n)
+    weights : array_like or scipy.sparse matrix, shape (n, n)
         Connection strengths (arbitrary units, >= 0). ``weights[i, j]`` is the connection **from** region
-        ``j`` **to** region ``i`` (row = target, column = source), as in TVB.
-    tract_lengths : array_like, shape (n, n), optional
+        ``j`` **to** region ``i`` (row = target, column = source), as in TVB. A ``scipy.sparse`` matrix makes
+        a sparse connectome (stored as CSR; see :attr:`is_sparse`).
+    tract_lengths : array_like or scipy.sparse matrix, shape (n, n), optional
         Fibre tract lengths in mm (>= 0). When omitted they are estimated as the Euclidean distances
-        between ``centres`` (as TVB's ``compute_tract_lengths``); one of the two is required.
+        between ``centres`` (as TVB's ``compute_tract_lengths``); one of the two is required. With sparse
+        weights, a length must be stored for every non-zero weight (a sparse matrix with at least the
+        weights' pattern, or a dense array); only those lengths are kept.
     region_labels : sequence of str, optional
         Unique, non-empty region names. Default: TVB's ``"region_000"``, ``"region_001"``, ...
     centres : array_like, shape (n, 3), optional
@@ -391,13 +479,17 @@ class Connectivity:
                  conduction_speed: float = _DEFAULT_SPEED, *, cortical: ArrayLike | None = None,
                  hemispheres: ArrayLike | None = None, areas: ArrayLike | None = None,
                  orientations: ArrayLike | None = None, source: str = "arrays"):
-        w = _float_array(weights, "weights")
-        if w.ndim != 2 or w.shape[0] != w.shape[1]:
-            raise ValueError(f"weights: expected a square (n, n) matrix, got shape {w.shape}")
+        sparse = sp.issparse(weights)
+        if sparse:
+            w = _sparse_weights(weights)
+        else:
+            w = _float_array(weights, "weights")
+            if w.ndim != 2 or w.shape[0] != w.shape[1]:
+                raise ValueError(f"weights: expected a square (n, n) matrix, got shape {w.shape}")
         n = w.shape[0]
         if n < 1:
             raise ValueError("weights: a connectivity needs at least 1 region, got a 0 x 0 matrix")
-        if np.any(w < 0):
+        if not sparse and np.any(w < 0):
             raise ValueError(f"weights: negative values are not allowed (min {w.min()!r}); weights must be >= 0")
 
         c = _empty_to_none(centres)
@@ -407,12 +499,22 @@ class Connectivity:
                 raise ValueError(f"centres: expected shape ({n}, 3) for {n} regions, got {c.shape}")
 
         tl = _empty_to_none(tract_lengths)
-        if tl is None:
-            if c is None:
-                raise ValueError("tract_lengths: missing; give tract_lengths (mm) or centres (mm) "
-                                 "to estimate them as Euclidean distances")
+        if tl is None and c is None:
+            raise ValueError("tract_lengths: missing; give tract_lengths (mm) or centres (mm) "
+                             "to estimate them as Euclidean distances")
+        if sparse:
+            if tl is None:
+                diff = c[w.indices] - c[_pattern_rows(w)]      # per connection, as _euclidean_distances
+                lengths = np.sqrt(np.sum(diff ** 2, axis=-1))
+            else:
+                lengths = _lengths_at(tl, w)
+            tl = _freeze_csr(lengths, w)
+            w = _freeze_csr(w.data, w)
+        elif tl is None:
             tl = _euclidean_distances(c)
         else:
+            if sp.issparse(tl):
+                tl = tl.toarray()
             tl = _float_array(tl, "tract_lengths")
             if tl.shape != (n, n):
                 raise ValueError(f"tract_lengths: expected shape ({n}, {n}) like weights, got {tl.shape}")
@@ -472,8 +574,8 @@ class Connectivity:
                 raise ValueError(f"orientations: expected shape ({n}, 3) for {n} regions, got {ori.shape}")
 
         set_ = object.__setattr__
-        set_(self, "_weights", _readonly(w))
-        set_(self, "_tract_lengths", _readonly(tl))
+        set_(self, "_weights", w if sparse else _readonly(w))
+        set_(self, "_tract_lengths", tl if sparse else _readonly(tl))
         set_(self, "_labels", _readonly(np.array(labels, dtype=str)))
         set_(self, "_centres", _readonly(c))
         set_(self, "_speed", speed)
@@ -666,6 +768,10 @@ class Connectivity:
         ValueError
             If a label cannot be stored in a ``label x y z`` line (contains whitespace or ``#``).
         """
+        if self.is_sparse and self.number_of_regions > MAX_DENSE_EXPORT:
+            raise ValueError(f"weights: a sparse connectome of {self.number_of_regions} regions is too large for "
+                             f"TVB's dense zip format (at most {MAX_DENSE_EXPORT}); save weights and "
+                             "tract_lengths with scipy.sparse.save_npz and load them with Connectivity.from_files")
         for lab in self._labels:
             if re.search(r"\s|#", lab):
                 raise ValueError(f"region_labels: {lab!r} cannot be written to a TVB centres file "
@@ -685,8 +791,9 @@ class Connectivity:
                 f'conduction_speed = "{self._speed!r}"', 'speed_unit = "mm/ms"']
         if self._centres is None:
             info.append('centres = "missing"')
-        members = [("weights.txt", matrix_text(self._weights)),
-                   ("tract_lengths.txt", matrix_text(self._tract_lengths)),
+        dense = self.to_dense()
+        members = [("weights.txt", matrix_text(dense._weights)),
+                   ("tract_lengths.txt", matrix_text(dense._tract_lengths)),
                    ("centres.txt", centre_lines)]
         if self._cortical is not None:
             members.append(("cortical.txt", "".join(f"{int(v)}\n" for v in self._cortical)))
@@ -712,14 +819,59 @@ class Connectivity:
         return int(self._weights.shape[0])
 
     @property
-    def weights(self) -> np.ndarray:
-        """Read-only ``(n, n)`` float64 weights; ``weights[i, j]`` is from ``j`` to ``i`` (arbitrary units)."""
+    def weights(self) -> np.ndarray | sp.csr_array:
+        """Read-only ``(n, n)`` float64 weights; ``weights[i, j]`` is from ``j`` to ``i`` (arbitrary units).
+
+        A ``scipy.sparse.csr_array`` (no explicit zeros, sorted indices) for a sparse connectome.
+        """
         return self._weights
 
     @property
-    def tract_lengths(self) -> np.ndarray:
-        """Read-only ``(n, n)`` float64 tract lengths in mm."""
+    def tract_lengths(self) -> np.ndarray | sp.csr_array:
+        """Read-only ``(n, n)`` float64 tract lengths in mm.
+
+        For a sparse connectome, a ``csr_array`` with exactly the structure of :attr:`weights`: lengths are
+        kept for the connections only.
+        """
         return self._tract_lengths
+
+    @property
+    def is_sparse(self) -> bool:
+        """Whether weights and tract lengths are stored as ``scipy.sparse`` CSR matrices."""
+        return sp.issparse(self._weights)
+
+    def connections(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The existing connections (non-zero weights, self-connections included) as edge lists.
+
+        Returns
+        -------
+        targets, sources : numpy.ndarray of int64
+            Region indices, ordered by target then source (row-major, as ``numpy.nonzero``).
+        weights : numpy.ndarray of float64
+        tract_lengths : numpy.ndarray of float64
+            Lengths in mm.
+
+        The lists are the same for a dense connectome and its :meth:`to_sparse` copy, so the engine builds the
+        same kernel inputs from either.
+        """
+        if self.is_sparse:
+            w = self._weights
+            return (_pattern_rows(w), w.indices.astype(np.int64), np.array(w.data), np.array(self._tract_lengths.data))
+        ii, jj = np.nonzero(self._weights)
+        return (ii.astype(np.int64), jj.astype(np.int64), self._weights[ii, jj], self._tract_lengths[ii, jj])
+
+    def to_sparse(self) -> Connectivity:
+        """This connectome with sparse (CSR) weights and lengths; lengths of absent connections are dropped."""
+        if self.is_sparse:
+            return self
+        return self._replace(weights=sp.csr_array(self._weights), tract_lengths=self._tract_lengths, edit="to_sparse()")
+
+    def to_dense(self) -> Connectivity:
+        """This connectome with dense ``(n, n)`` arrays (absent connections get length 0 mm)."""
+        if not self.is_sparse:
+            return self
+        return self._replace(weights=self._weights.toarray(), tract_lengths=self._tract_lengths.toarray(),
+                             edit="to_dense()")
 
     @property
     def region_labels(self) -> np.ndarray:
@@ -769,11 +921,14 @@ class Connectivity:
     @property
     def number_of_connections(self) -> int:
         """Number of non-zero weights (self-connections included)."""
-        return int(np.count_nonzero(self._weights))
+        return int(self._weights.nnz) if self.is_sparse else int(np.count_nonzero(self._weights))
 
     @property
     def delays(self) -> np.ndarray:
-        """Conduction delays in ms: ``tract_lengths / conduction_speed`` (a new array, as TVB computes it)."""
+        """Conduction delays in ms: ``tract_lengths / conduction_speed`` (a new array, as TVB computes it;
+        sparse like :attr:`tract_lengths` for a sparse connectome)."""
+        if self.is_sparse:
+            return _freeze_csr(self._tract_lengths.data / np.array([self._speed]), self._weights)
         return self._tract_lengths / np.array([self._speed])
 
     def idelays(self, dt: float) -> np.ndarray:
@@ -787,11 +942,14 @@ class Connectivity:
         Returns
         -------
         numpy.ndarray of int64, shape (n, n)
-            ``numpy.rint(delays / dt)`` with ``delays = tract_lengths / speed`` (TVB stores int32).
+            ``numpy.rint(delays / dt)`` with ``delays = tract_lengths / speed`` (TVB stores int32); a CSR
+            matrix with the structure of :attr:`weights` for a sparse connectome.
         """
         dt = float(dt)
         if not np.isfinite(dt) or dt <= 0:
             raise ValueError(f"dt: must be finite and > 0 (ms), got {dt!r}")
+        if self.is_sparse:
+            return _freeze_csr(np.rint(self.delays.data / dt).astype(np.int64), self._weights)
         return np.rint(self.delays / dt).astype(np.int64)
 
     def horizon(self, dt: float) -> int:
@@ -801,6 +959,8 @@ class Connectivity:
         maximum over *all* entries, so it can be larger for connectomes whose long tracts have zero weight.
         """
         idel = self.idelays(dt)
+        if self.is_sparse:
+            return int(idel.data.max()) + 1 if idel.nnz else 1
         mask = self._weights != 0
         return int(idel[mask].max()) + 1 if mask.any() else 1
 
@@ -811,14 +971,19 @@ class Connectivity:
     def fingerprint(self) -> str:
         """A short (16 hex digits) SHA-1 of weights, tract lengths, labels and speed, stable across runs.
 
-        Equal connectomes (in the sense of ``==``) have the same fingerprint; centres, hemispheres and the
+        Equal connectomes (in the sense of ``==``) have the same fingerprint; a sparse connectome and its dense
+        copy are not equal (compare ``a.to_dense() == b``) and have different fingerprints; centres, hemispheres and the
         other per-region vectors do not enter it.
         """
         if self._fingerprint is None:
-            h = hashlib.sha1(_FINGERPRINT_VERSION)
+            h = hashlib.sha1(_SPARSE_FINGERPRINT_VERSION if self.is_sparse else _FINGERPRINT_VERSION)
             h.update(np.int64(self.number_of_regions).astype("<i8").tobytes())
+            if self.is_sparse:
+                h.update(np.ascontiguousarray(self._weights.indptr, dtype="<i8").tobytes())
+                h.update(np.ascontiguousarray(self._weights.indices, dtype="<i8").tobytes())
             for arr in (self._weights, self._tract_lengths):
-                h.update(np.ascontiguousarray(arr + 0.0, dtype="<f8").tobytes())  # +0.0 folds -0.0 into 0.0
+                values = arr.data if self.is_sparse else arr
+                h.update(np.ascontiguousarray(values + 0.0, dtype="<f8").tobytes())  # +0.0 folds -0.0 into 0.0
             for lab in self._labels:
                 b = lab.encode("utf-8")
                 h.update(len(b).to_bytes(8, "little") + b)
@@ -833,19 +998,24 @@ class Connectivity:
         over the existing connections only (``None`` when there are none). Lengths in mm, speed in mm/ms,
         delays in ms.
         """
-        mask = self._weights != 0
-        conn_w = self._weights[mask]
-        conn_l = self._tract_lengths[mask]
+        _, _, conn_w, conn_l = self.connections()
 
         def rng(a: np.ndarray) -> list[float] | None:
             return [float(a.min()), float(a.max())] if a.size else None
 
+        def full_range(m) -> list[float] | None:
+            if not self.is_sparse:
+                return rng(m)
+            values = m.data if m.nnz == m.shape[0] * m.shape[1] else np.append(m.data, 0.0)
+            return rng(values)
+
         return {
             "n_regions": self.number_of_regions,
             "n_connections": self.number_of_connections,
-            "weight_range": rng(self._weights),
+            "sparse": self.is_sparse,
+            "weight_range": full_range(self._weights),
             "weight_range_nonzero": rng(conn_w),
-            "tract_length_range": rng(self._tract_lengths),
+            "tract_length_range": full_range(self._tract_lengths),
             "tract_length_range_connections": rng(conn_l),
             "delay_range_connections": rng(conn_l / self._speed),
             "conduction_speed": self._speed,
@@ -901,6 +1071,16 @@ class Connectivity:
         if mode not in NORMALIZATION_MODES:
             raise ValueError(f"mode: unknown normalisation {mode!r}; choose one of {list(NORMALIZATION_MODES)}")
         w = self._weights
+        if self.is_sparse:
+            data = w.data
+            if mode == "max":
+                top = data.max() if data.size else 0.0
+                data = data / top if top > 0 else data.copy()
+            elif mode in ("row_sum", "in_strength"):
+                rows = _pattern_rows(w)
+                sums = np.bincount(rows, weights=data, minlength=w.shape[0])
+                data = data / sums[rows]
+            return self._replace(weights=_with_data(w, data), edit=f"normalized({mode!r})")
         if mode == "max":
             top = w.max()
             w = w / top if top > 0 else w.copy()
@@ -939,6 +1119,13 @@ class Connectivity:
         The regions stay in the connectome (shapes are unchanged); their weight rows and columns become 0.
         """
         idx = self.region_indices(regions)
+        names = [str(self._labels[k]) for k in idx]
+        if self.is_sparse:
+            hit = np.zeros(self.number_of_regions, dtype=bool)
+            hit[idx] = True
+            w = self._weights
+            data = np.where(hit[_pattern_rows(w)] | hit[w.indices], 0.0, w.data)
+            return self._replace(weights=_with_data(w, data), edit=f"lesioned({names!r})")
         w = self._weights.copy()
         w[idx, :] = 0.0
         w[:, idx] = 0.0
@@ -951,6 +1138,11 @@ class Connectivity:
         factor = self._check_factor(factor)
         if not np.isfinite(length_mm):
             raise ValueError(f"length_mm: must be finite, got {length_mm!r}")
+        if self.is_sparse:
+            data = self._weights.data.copy()
+            data[self._tract_lengths.data > length_mm] *= factor
+            return self._replace(weights=_with_data(self._weights, data),
+                                 edit=f"scaled_long_range({length_mm!r}, {factor!r})")
         w = self._weights.copy()
         mask = self._tract_lengths > length_mm
         w[mask] *= factor
@@ -966,6 +1158,11 @@ class Connectivity:
             raise ValueError("hemispheres: unknown for this connectome; give hemispheres= when building it "
                              "to scale inter-hemispheric connections")
         h = self._hemispheres
+        if self.is_sparse:
+            w = self._weights
+            data = w.data.copy()
+            data[h[_pattern_rows(w)] != h[w.indices]] *= factor
+            return self._replace(weights=_with_data(w, data), edit=f"scaled_interhemispheric({factor!r})")
         mask = h[:, None] != h[None, :]
         w = self._weights.copy()
         w[mask] *= factor
@@ -998,8 +1195,18 @@ class Connectivity:
             return NotImplemented
         if self._speed != other._speed or not np.array_equal(self._labels, other._labels):
             return False
-        for name in ("_weights", "_tract_lengths", "_centres", "_cortical", "_hemispheres", "_areas",
-                     "_orientations"):
+        if self.is_sparse != other.is_sparse:
+            return False
+        if self.is_sparse:
+            for a, b in ((self._weights, other._weights), (self._tract_lengths, other._tract_lengths)):
+                if not (np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+                        and np.array_equal(a.data, b.data)):
+                    return False
+            names = ("_centres", "_cortical", "_hemispheres", "_areas", "_orientations")
+        else:
+            names = ("_weights", "_tract_lengths", "_centres", "_cortical", "_hemispheres", "_areas",
+                     "_orientations")
+        for name in names:
             a, b = getattr(self, name), getattr(other, name)
             if (a is None) != (b is None) or (a is not None and not np.array_equal(a, b)):
                 return False

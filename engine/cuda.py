@@ -281,15 +281,17 @@ def samples_in(step0: int, n_steps: int, every: int) -> int:
     return (step0 + n_steps - 1) // every - (step0 - 1) // every
 
 
-def csr_edges(weights: np.ndarray, idelays: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Edges per target (``weights[target, source]`` non-zero, self-connections included), sources ascending:
+def csr_edges(n_nodes: int, targets: np.ndarray, sources: np.ndarray, weights: np.ndarray,
+              idelays: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Edges per target (the existing connections, self-connections included), sources ascending:
     ``(eptr, esrc, edel, ew)``."""
-    ii, jj = np.nonzero(weights)
+    ii, jj = np.asarray(targets, dtype=np.int64), np.asarray(sources, dtype=np.int64)
     order = np.lexsort((jj, ii))
     ii, jj = ii[order], jj[order]
-    eptr = np.zeros(weights.shape[0] + 1, dtype=np.int64)
-    eptr[1:] = np.cumsum(np.bincount(ii, minlength=weights.shape[0]))
-    return eptr, jj.astype(np.int64), idelays[ii, jj].astype(np.int64), weights[ii, jj].astype(np.float64)
+    eptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    eptr[1:] = np.cumsum(np.bincount(ii, minlength=n_nodes))
+    return (eptr, jj, np.asarray(idelays, dtype=np.int64)[order],
+            np.asarray(weights, dtype=np.float64)[order])
 
 
 def balloon_parameters(monitor, dt: float) -> np.ndarray:
@@ -320,7 +322,8 @@ def bytes_per_lane(sim, n_steps: int, chunk_steps: int | None) -> int:
     S = sim.model.nvar
     dt = sim.integrator.dt
     item = np.dtype(sim.dtype).itemsize
-    H = int(sim._idelays().max()) + 1
+    delays = sim._connection_edges()[3]
+    H = int(delays.max()) + 1 if delays.size else 1
     C = sim.model.n_coupling_inputs * sim.coupling.n_channels
     chunk = min(n_steps, int(chunk_steps) if chunk_steps else 1 << 14)
     n_vois = len(sim.model.variables_of_interest)
@@ -344,8 +347,8 @@ class DeviceRun:
     of the state (``state.X``) that the divergence check reads.
     """
 
-    def __init__(self, spec: KernelSpec, state, balloon: list[bool], monitors, dt: float, idelays: np.ndarray,
-                 weights: np.ndarray, N: int, B: int, H: int, C: int, S: int, dtype, chunk: int, n_voi: list[int],
+    def __init__(self, spec: KernelSpec, state, balloon: list[bool], monitors, dt: float,
+                 connections: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], N: int, B: int, H: int, C: int, S: int, dtype, chunk: int, n_voi: list[int],
                  isteps: np.ndarray, keys: np.ndarray, keep: np.ndarray, wsum: np.ndarray, stim_w: np.ndarray,
                  params: tuple, options: dict):
         from .kernel import load_kernel
@@ -357,7 +360,8 @@ class DeviceRun:
         self.launch_shape = choose_launch(N, B, options)
         self.source = generate_cuda(spec, kinds, self.launch_shape)
         self.kernel = load_kernel(self.source)
-        eptr, esrc, edel, ew = csr_edges(weights, idelays)
+        targets, sources, weights, idelays = connections
+        eptr, esrc, edel, ew = csr_edges(N, targets, sources, weights, idelays)
         to = cuda.to_device
         # sources as offsets into a ring row (source * B): one integer multiply less per edge and step
         self.const = [to(eptr), to(esrc * B), to(edel), to(ew.astype(dtype)), to(keep), to(wsum)]

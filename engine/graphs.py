@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+import scipy.sparse as sp
 import xarray as xr
 
 
@@ -31,13 +32,12 @@ def sc_graph(connectivity, directed: bool = True):
     -------
     networkx.DiGraph or networkx.Graph
         Edge attributes ``weight`` (the connectome's units) and ``tract_length`` (mm); self-connections are
-        self-loops.
+        self-loops. A sparse connectome stays sparse on the way (lengths of connections present in one
+        direction only are then averaged with 0 in the undirected graph, as absent connections have no length).
     """
     import networkx as nx
 
     labels = [str(x) for x in connectivity.region_labels]
-    w = np.asarray(connectivity.weights, dtype=np.float64)
-    lengths = np.asarray(connectivity.tract_lengths, dtype=np.float64)
     graph = nx.DiGraph() if directed else nx.Graph()
     graph.graph.update(source=connectivity.source, conduction_speed_mm_per_ms=connectivity.conduction_speed)
     centres = connectivity.centres
@@ -46,10 +46,18 @@ def sc_graph(connectivity, directed: bool = True):
         graph.add_node(label, index=k, centre=None if centres is None else tuple(map(float, centres[k])),
                        hemisphere=None if hemis is None else ("right" if hemis[k] else "left"))
     if directed:
-        targets, sources = np.nonzero(w)
-        graph.add_edges_from((labels[j], labels[i], {"weight": float(w[i, j]), "tract_length": float(lengths[i, j])})
-                             for i, j in zip(targets, sources))
+        targets, sources, weights, lengths = connectivity.connections()
+        graph.add_edges_from((labels[j], labels[i], {"weight": float(wij), "tract_length": float(lij)})
+                             for i, j, wij, lij in zip(targets, sources, weights, lengths))
+    elif connectivity.is_sparse:     # stays sparse: lengths are known for existing connections only
+        w, lengths = connectivity.weights, connectivity.tract_lengths
+        sym = sp.triu(0.5 * (w + w.T)).tocoo()
+        mean_length = 0.5 * np.asarray((lengths + lengths.T).tocsr()[sym.row, sym.col]).reshape(-1)
+        graph.add_edges_from((labels[i], labels[j], {"weight": float(v), "tract_length": float(ell)})
+                             for i, j, v, ell in zip(sym.row, sym.col, sym.data, mean_length))
     else:
+        w = np.asarray(connectivity.weights, dtype=np.float64)
+        lengths = np.asarray(connectivity.tract_lengths, dtype=np.float64)
         sym = 0.5 * (w + w.T)
         ii, jj = np.nonzero(np.triu(sym))
         graph.add_edges_from((labels[i], labels[j], {"weight": float(sym[i, j]),

@@ -241,8 +241,11 @@ class Simulator:
     def _speed(self) -> float:
         return float(self.conduction_speed) if self.conduction_speed is not None else self.connectivity.conduction_speed
 
-    def _idelays(self) -> np.ndarray:
-        return np.rint(self.connectivity.tract_lengths / self._speed() / self.integrator.dt).astype(np.int64)
+    def _connection_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(targets, sources, weights, delays in steps)`` of the existing connections, in (target, source)
+        order; O(connections), the same lists for a dense connectome and its sparse copy."""
+        targets, sources, weights, lengths = self.connectivity.connections()
+        return targets, sources, weights, np.rint(lengths / self._speed() / self.integrator.dt).astype(np.int64)
 
     def _components(self) -> dict[str, Component]:
         comps = {"model": self.model, "coupling": self.coupling}
@@ -425,18 +428,17 @@ class Simulator:
             stimulus_vars=tuple(int(i) for i in m.stvar_indices) if self.stimulus is not None else (),
             node_scaling=node_scaling)
 
-    def _initial_history(self, B: int, seeds: list[int], H: int, values: dict) -> tuple[np.ndarray, int]:
-        """States ``(H, S, N, B)`` oldest first (or ``(1, S, N, B)`` for a history constant in time), and TVB's
-        current_step for that history."""
+    def _initial_history(self, B: int, seeds: list[int], H: int, lane: int) -> tuple[np.ndarray, int]:
+        """Batch member ``lane``'s states ``(H, S, N, 1)`` oldest first (or ``(1, S, N, 1)`` for a history
+        constant in time), and TVB's current_step for that history. One member at a time keeps the transient
+        memory at ``H x S x N`` values whatever the batch size."""
         N = self.connectivity.number_of_regions
         S = self.model.nvar
         ic = self.initial_conditions
         current_step = 0
         if ic is None:
-            states = np.empty((H, S, N, B))
-            for b, seed in enumerate(seeds):
-                rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x1C]))
-                states[..., b] = self.model.initial(rng, (H, S, N))
+            rng = np.random.default_rng(np.random.SeedSequence([int(seeds[lane]), 0x1C]))
+            states = self.model.initial(rng, (H, S, N))[..., None]
         else:
             arr = np.asarray(ic, dtype=np.float64)
             if arr.ndim in (4, 5) and arr.shape[-1] == 1 and arr.shape[-2] == N:
@@ -447,18 +449,21 @@ class Simulator:
                 per, L = np.repeat(arr[:, :, :, None], B, axis=3), arr.shape[0]
             elif arr.ndim == 4 and arr.shape[0] == B and arr.shape[2:] == (S, N):
                 per, L = np.moveaxis(arr, 0, -1), arr.shape[1]
+            elif arr.ndim == 4 and arr.shape[2:] == (S, N):
+                raise ValueError(f"initial_conditions has {arr.shape[0]} per-member histories for a batch of {B}")
             else:
                 raise ValueError(f"initial_conditions has shape {np.shape(ic)}; allowed: ({S}, {N}) constant "
                                  f"history, (time, {S}, {N}[, 1]) full history oldest first, or "
                                  f"({B}, time, {S}, {N}) one history per batch member")
+            per = per[..., lane:lane + 1]
             if not np.all(np.isfinite(per)):
                 raise ValueError("initial_conditions must be finite")
             if L > 1:
                 current_step = L - 1
             if L >= H:
-                states = per[-H:]
+                states = np.array(per[-H:])
             elif L == 1:
-                states = per                 # constant in time: broadcast over the H rows by the caller
+                states = np.array(per)       # constant in time: broadcast over the H rows by the caller
             else:
                 states = np.concatenate([np.repeat(per[:1], H - L, axis=0), per], axis=0)
         for s, (lo, hi) in enumerate(self.model.bounds()):
@@ -544,12 +549,13 @@ class Simulator:
         dtype = np.dtype(self.dtype)
 
         slots, values, (ps, pl, pr, pf) = self._parameter_table(B, parsed)
-        idelays = self._idelays()
-        K = self.time_block or choose_time_block(idelays, self.connectivity.weights)
+        connections = self._connection_edges()
+        targets, sources, weights, idelays = connections
+        K = self.time_block or choose_time_block(targets, sources, idelays)
         unroll = int(self.kernel_options.get("unroll", 4))
         # only the coupling outputs the model reads are computed (TVB computes every cvar's)
         C = self.model.n_coupling_inputs * self.coupling.n_channels
-        edges = build_edges(self.connectivity.weights, idelays, B, K, unroll, dtype.itemsize,
+        edges = build_edges(N, targets, sources, weights, idelays, B, K, unroll, dtype.itemsize,
                             cache_bytes=self.kernel_options.get("cache_bytes"))
         H = edges.horizon
         self._check_memory(C * N * (H + K) * B * dtype.itemsize, n_steps, B, dtype.itemsize)
@@ -564,23 +570,28 @@ class Simulator:
                          sort_keys=True, default=str)
         st = self._state
         if st is None or st.key != key:
-            states, current = self._initial_history(B, seeds, H, values)
-            chans = self._channels(states, values)               # (C, H, N, B)
-            if keep is not None:
-                chans = chans * keep
             # ring rows: time t at row t mod H (the current state, oldest-first index H - 1, at row H - 1),
-            # rows 0..K-1 repeated at H..H+K-1
-            if on_gpu:
-                # the device ring: (C, H + 1, N, B), time t at row t mod (H + 1); row H is written next
-                hist = np.zeros((C, H + 1, N, B), dtype=dtype)
-                hist[:, :H] = chans                                  # (C, H or 1, N, B)
-            else:
-                hist = np.empty((C, N, H + K, B), dtype=dtype)
-                ring = np.moveaxis(chans, 1, 2)                      # (C, N, H, B)
-                hist[:, :, :H] = ring
-                hist[:, :, H:] = ring[:, :, np.arange(K) % ring.shape[2]]
-            st = _RunState(key=key, X=np.ascontiguousarray(states[-1], dtype=dtype).reshape(S, N * B),
-                           hist=hist.reshape(-1), current=np.ascontiguousarray(chans[:, -1], dtype=dtype).reshape(-1), acc=[np.zeros(N * B, dtype=dtype) for _ in range(n_acc)],
+            # rows 0..K-1 repeated at H..H+K-1; on the GPU the ring is (C, H + 1, N, B), time t at row
+            # t mod (H + 1), row H written next. Filled one batch member at a time (see _initial_history).
+            hist = np.zeros((C, H + 1, N, B), dtype=dtype) if on_gpu else np.empty((C, N, H + K, B), dtype=dtype)
+            last_state = np.empty((S, N, B), dtype=dtype)
+            last_channels = np.empty((C, N, B), dtype=dtype)
+            for b in range(B):
+                states, current = self._initial_history(B, seeds, H, b)
+                chans = self._channels(states, {k: v[b:b + 1] for k, v in values.items()})   # (C, H or 1, N, 1)
+                if keep is not None:
+                    chans = chans * keep[:, b:b + 1]
+                if on_gpu:
+                    hist[:, :H, :, b] = chans[..., 0]                # a constant history broadcasts
+                else:
+                    ring = np.moveaxis(chans[..., 0], 1, 2)          # (C, N, H or 1)
+                    hist[:, :, :H, b] = ring
+                    hist[:, :, H:, b] = ring[:, :, np.arange(K) % ring.shape[2]]
+                last_state[..., b] = states[-1, ..., 0]
+                last_channels[..., b] = chans[:, -1, :, 0]
+                del states, chans
+            st = _RunState(key=key, X=last_state.reshape(S, N * B),
+                           hist=hist.reshape(-1), current=last_channels.reshape(-1), acc=[np.zeros(N * B, dtype=dtype) for _ in range(n_acc)],
                            slot=H - 1, step=current, origin=current + 1, diverged=np.zeros(B, dtype=bool),
                            divergence_time=np.full(B, np.nan),
                            posts=[None if on_gpu and _on_device_bold(m) else
@@ -614,7 +625,8 @@ class Simulator:
             keep_arr = np.ones(1, dtype=dtype)
         else:
             # what TVB's weights would sum to with the lesioned rows and columns scaled: keep_i sum_j w_ij keep_j
-            wsum = (keep * (self.connectivity.weights @ keep)).reshape(-1).astype(dtype)
+            wsum = np.stack([keep[:, b] * np.bincount(targets, weights=weights * keep[sources, b], minlength=N)
+                             for b in range(B)], axis=1).reshape(-1).astype(dtype)
             keep_arr = np.ascontiguousarray(keep, dtype=dtype).reshape(-1)
         wself = edges.weight_self.astype(dtype)
 
@@ -650,8 +662,8 @@ class Simulator:
         if on_gpu:
             from .cuda import DeviceRun
 
-            device = DeviceRun(spec, st, [_on_device_bold(m) for m in mons], mons, dt, idelays,
-                               self.connectivity.weights, N, B, H, C, S, dtype, chunk, n_voi, isteps, keys,
+            device = DeviceRun(spec, st, [_on_device_bold(m) for m in mons], mons, dt, connections, N, B, H, C, S,
+                               dtype, chunk, n_voi, isteps, keys,
                                keep_arr, wsum, stim_w, (ps, pl, pr, pf), self.kernel_options)
         done = 0
         while done < n_steps:
@@ -751,7 +763,7 @@ class Simulator:
         if history_bytes > 0.5 * total:
             raise MemoryError(
                 f"the delay buffer would need {history_bytes / gib:.1f} GiB (longest delay "
-                f"{np.max(self.connectivity.tract_lengths) / self._speed():.3g} ms at dt = {self.integrator.dt} ms, "
+                f"{np.max(self.connectivity.connections()[3], initial=0.0) / self._speed():.3g} ms at dt = {self.integrator.dt} ms, "
                 f"{B} batch member(s)); this machine has {total / gib:.1f} GiB. Use a larger dt, a higher "
                 "conduction_speed or a smaller batch")
         if out_bytes > 0.5 * total:
