@@ -22,7 +22,8 @@ from .engine import (Additive, Connectivity, Coupling, Epileptor, EulerDetermini
                      Generic2dOscillator, HeunDeterministic, HeunStochastic, JansenRit, Kuramoto, Model,
                      MontbrioPazoRoxin, Multiplicative, Parameter, Raw, ReducedWongWang, ReducedWongWangExcInh,
                      RungeKutta4thOrderDeterministic, Simulator, SubSample, SupHopf, Bold, BalloonWindkessel, PoissonSpikes, equations, stimuli,
-                     TemporalAverage, WilsonCowan, coupling, integrators, models, monitors, noise)
+                     TemporalAverage, WilsonCowan, coupling, integrators, models, monitors, noise,
+                     Cortex, LocalConnectivity, SpatialAverage, synthetic)
 
 try:
     __version__ = _metadata.version("brainsweep")
@@ -36,5 +37,5 @@ __all__ = [
     "WilsonCowan", "MontbrioPazoRoxin", "Epileptor",
     "EulerDeterministic", "HeunDeterministic", "RungeKutta4thOrderDeterministic", "EulerStochastic",
     "HeunStochastic", "Additive", "Multiplicative", "Raw", "SubSample", "TemporalAverage", "Bold",
-    "BalloonWindkessel", "PoissonSpikes", "__version__",
+    "BalloonWindkessel", "PoissonSpikes", "Cortex", "LocalConnectivity", "SpatialAverage", "synthetic", "__version__",
 ]

@@ -76,8 +76,8 @@ def _rk4(model, s: np.ndarray, duration: float, dt: float) -> np.ndarray:
     fn = model.derivative()
     nvar = len(model.state_variables)
     n_in = model.n_coupling_inputs
-    zeros = [np.zeros(s.shape[1])] * n_in
-    params = [model._broadcast_param(a, s.shape[1:]) for a in fn.args[nvar + n_in:]]
+    zeros = [np.zeros(s.shape[1])] * (n_in + model.n_local_inputs)
+    params = [model._broadcast_param(a, s.shape[1:]) for a in fn.args[model.n_fixed_args:]]
 
     def f(v):
         out = fn.evaluate(*v, *zeros, *params)

@@ -6,7 +6,7 @@ The engine does no I/O beyond reading connectome files and knows nothing of Dask
 and ``coupling.Linear``, as in TVB).
 """
 from . import _numba_support  # noqa: F401  (numba settings must precede any compilation)
-from . import coupling, equations, integrators, models, monitors, noise, stimuli, synthetic
+from . import coupling, equations, integrators, models, monitors, noise, stimuli, surface, synthetic
 from .component import Component, Parameter
 from .connectivity import Connectivity
 from .coupling import Coupling
@@ -16,12 +16,14 @@ from .integrators import (EulerDeterministic, EulerStochastic, HeunDeterministic
 from .model import Model
 from .models import (Epileptor, Generic2dOscillator, JansenRit, Kuramoto, MontbrioPazoRoxin, ReducedWongWang,
                      ReducedWongWangExcInh, SupHopf, WilsonCowan)
-from .monitors import BalloonWindkessel, Bold, Monitor, PoissonSpikes, Raw, SubSample, TemporalAverage
+from .monitors import (BalloonWindkessel, Bold, Monitor, PoissonSpikes, Raw, SpatialAverage, SubSample,
+                       TemporalAverage)
 from .noise import Additive, Multiplicative, Noise
 from .simulator import Simulator
+from .surface import Cortex, LocalConnectivity
 
 __all__ = [
-    "Simulator", "Connectivity", "Model", "Parameter", "Component", "Coupling", "Integrator",
+    "Simulator", "Connectivity", "Cortex", "LocalConnectivity", "SpatialAverage", "surface", "Model", "Parameter", "Component", "Coupling", "Integrator",
     "Noise", "Monitor", "ExpressionError",
     "models", "coupling", "integrators", "noise", "monitors", "equations", "stimuli", "synthetic",
     "Generic2dOscillator", "Kuramoto", "SupHopf", "ReducedWongWang", "ReducedWongWangExcInh", "JansenRit",

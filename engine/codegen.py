@@ -82,6 +82,9 @@ class KernelSpec:
     params: tuple[tuple[str, ParamSlot], ...]
     monitors: tuple[MonitorSpec, ...]
     stimulus_vars: tuple[int, ...] = ()
+    #: local (surface) coupling inputs lc_k of dfun, and the state variable each applies the local matrix to
+    n_local_inputs: int = 0
+    local_vars: tuple[int, ...] = ()
     #: per-member node scaling (lesions): the delay buffer holds keep_j * pre(x_j), sums are scaled by keep_i
     node_scaling: bool = False
 
@@ -175,6 +178,114 @@ def emit_load_params(e: "_Emitter", spec: KernelSpec, indent: int, kinds: tuple[
                 e(indent, f"{code} = ps[U({slot.row})]")
 
 
+def scheme_stages(spec: KernelSpec, dt: str = "pi_dt"):
+    """The integration scheme as stages ``(input, derivative, output, expression, earlier)``: the model's
+    derivative is evaluated on the state named by prefix ``input`` (``x``: the current state) into prefix
+    ``derivative``, then ``output{s} = expression(s)`` (bounded) for every state variable ``s``; ``earlier`` lists
+    the derivatives of previous stages the expression reads. The one definition of every scheme: a region
+    kernel runs all stages per node, a surface kernel (whose local coupling reads the neighbours' stage
+    inputs) runs each stage over all nodes. Expressions read ``n{s}`` (noise) and ``sti`` (stimulus).
+    """
+    noise = (lambda s: f" + n{s}") if spec.stochastic else (lambda s: "")
+    stim = (lambda s: f" + {dt} * sti" if s in spec.stimulus_vars else "")
+    if spec.scheme == "euler":
+        return [("x", "d", "y", lambda s: f"x{s} + {dt} * d{s}{noise(s)}{stim(s)}", ())]
+    if spec.scheme == "heun":
+        return [("x", "d", "t", lambda s: f"x{s} + {dt} * d{s}{noise(s)}{stim(s)}", ()),
+                ("t", "f", "y", lambda s: f"x{s} + (d{s} + f{s}) * {dt} / _T(2.0){noise(s)}{stim(s)}", ("d",))]
+    if spec.scheme == "rk4":
+        if spec.stochastic:
+            raise ValueError("RungeKutta4th order has no stochastic variant")
+        return [("x", "k1_", "t", lambda s: f"x{s} + {dt} / _T(2.0) * k1_{s}", ()),
+                ("t", "k2_", "u", lambda s: f"x{s} + {dt} / _T(2.0) * k2_{s}", ()),
+                ("u", "k3_", "v", lambda s: f"x{s} + {dt} * k3_{s}", ()),
+                ("v", "k4_", "y", lambda s: f"x{s} + {dt} / _T(6.0) * (k1_{s} + _T(2.0) * k2_{s} + _T(2.0) * k3_{s}"
+                                            f" + k4_{s}){stim(s)}", ("k1_", "k2_", "k3_"))]
+    raise ValueError(f"unknown scheme {spec.scheme!r}")
+
+
+def emit_coupling(e: "_Emitter", spec: KernelSpec, ind: int, gx, x_i, weight_sum: str,
+                  cast_calls: bool = False) -> None:
+    """Emit the coupling outputs ``c0..`` from the summed delayed inputs (``gx(channel)``), the target's own
+    value of a coupling variable (``x_i(state index)``) and its summed weights (``weight_sum``)."""
+    for o in range(spec.n_outputs):
+        cv = spec.cvar[o * spec.coupling_arity:(o + 1) * spec.coupling_arity]
+        args = []
+        for a in spec.coupling_post.args:
+            if a == "gx" or a.startswith("gx_"):
+                ch = o * spec.coupling_channels + (int(a[3:]) if a != "gx" else 0)
+                args.append(gx(ch))
+            elif a == "x_i":
+                args.append(x_i(cv[0]))
+            elif a.startswith("x_i"):
+                args.append(x_i(cv[int(a[3:])]))
+            elif a == "weight_sum":
+                args.append(weight_sum)
+            elif a == "n_cvar":
+                args.append(f"_T({float(len(spec.cvar))!r})")
+            else:
+                args.append(f"pc_{a}")
+        call_text = f"coupling_post({', '.join(args)})"
+        e(ind, f"c{o} = _T({call_text})" if cast_calls else f"c{o} = {call_text}")
+
+
+def emit_coupling_pre(e: "_Emitter", spec: KernelSpec, ind: int, output: int, value) -> list[str]:
+    """Emit coupling output ``output``'s ``pre`` function (if any) on the new values ``value(state index)`` of
+    its coupling variables; returns the code of each of its delay-buffer channels' values."""
+    cv = spec.cvar[output * spec.coupling_arity:(output + 1) * spec.coupling_arity]
+    if spec.coupling_pre is None:
+        return [value(cv[0])]
+    args = []
+    for a in spec.coupling_pre.args:
+        if a == "x_j":
+            args.append(value(cv[0]))
+        elif a.startswith("x_j"):
+            args.append(value(cv[int(a[3:])]))
+        else:
+            args.append(f"pc_{a}")
+    names = [f"h{output}_{h}" for h in range(spec.coupling_channels)]
+    e(ind, f"{', '.join(names)} = coupling_pre({', '.join(args)})")
+    return names
+
+
+def emit_noise(e: "_Emitter", spec: KernelSpec, ind: int, noise_value) -> None:
+    """Emit ``n{s}``, the noise increment of each state variable, from standard normal draws ``noise_value(s)``."""
+    if spec.stochastic:
+        for s in range(len(spec.state_variables)):
+            g = f"ps_sig{s}"
+            if spec.noise == "multiplicative":
+                g = f"{g} * (pn_b_a * x{s} + pn_b_b)"
+            e(ind, f"n{s} = {g} * {noise_value(s)}")
+
+
+def emit_stage(e: "_Emitter", spec: KernelSpec, ind: int, stage, cast_calls: bool = False,
+               local_value=None) -> None:
+    """Emit one stage of :func:`scheme_stages`: the derivative call, then the bounded outputs."""
+    S = len(spec.state_variables)
+    n_in = spec.n_coupling_inputs
+    n_lc = spec.n_local_inputs
+    dfun_params = [f"pm_{a}" for a in spec.dfun.args[S + n_in + n_lc:]]
+    prefix_in, out, result, expr, _ = stage
+    state = ", ".join(f"{prefix_in}{s}" for s in range(S))
+    cpl = "".join(f", c{k}" for k in range(n_in))
+    # local (surface) coupling: zero in region kernels; a surface kernel computes it per stage
+    cpl += "".join(f", {local_value(prefix_in, k) if local_value else '_T(0.0)'}" for k in range(n_lc))
+    prm = "".join(f", {a}" for a in dfun_params)
+    lhs = ", ".join(f"{out}{s}" for s in range(S))
+    e(ind, f"{lhs} = model_dfun({state}{cpl}{prm})")
+    if cast_calls:
+        for s in range(S):
+            e(ind, f"{out}{s} = _T({out}{s})")
+    for s in range(S):
+        name = f"{result}{s}"
+        e(ind, f"{name} = {expr(s)}")
+        lo, hi = spec.bounds[s]
+        if lo is not None:
+            e(ind, f"{name} = _T({float(lo)!r}) if {name} < _T({float(lo)!r}) else {name}")
+        if hi is not None:
+            e(ind, f"{name} = _T({float(hi)!r}) if {name} > _T({float(hi)!r}) else {name}")
+
+
 def emit_update(e: "_Emitter", spec: KernelSpec, ind: int, gx, weight_sum: str, noise_value,
                 cast_calls: bool = False) -> None:
     """Emit one node-lane update from ``x0..`` (current state) to ``y0..`` (next state, bounded).
@@ -186,91 +297,76 @@ def emit_update(e: "_Emitter", spec: KernelSpec, ind: int, gx, weight_sum: str, 
     and ``sti`` (stimulus) must already be loaded. ``cast_calls`` casts the results of the model and coupling
     functions back to the kernel dtype (a no-op when compiled; numba's CUDA simulator returns Python floats).
     """
+    emit_coupling(e, spec, ind, gx, lambda s: f"x{s}", weight_sum, cast_calls)
+    emit_noise(e, spec, ind, noise_value)
+    for stage in scheme_stages(spec):
+        emit_stage(e, spec, ind, stage, cast_calls)
+
+
+def emit_noise_draws(e: "_Emitter", spec: KernelSpec, ind: int) -> None:
+    """Emit the standard normal draws of one step into ``zb[(v * 2 * HALF + node) * B + lane]``: counter-based,
+    keyed by (seed, lane, node pair) in ``keys`` and the step, so a draw never depends on the batch or the
+    kernel that makes it."""
+    if not spec.stochastic:
+        return
+    B = spec.lanes
     S = len(spec.state_variables)
-    n_out = spec.n_outputs
-
-    def lit(x: float) -> str:
-        return f"_T({float(x)!r})"
-
-    # coupling outputs
-    for o in range(n_out):
-        cv = spec.cvar[o * spec.coupling_arity:(o + 1) * spec.coupling_arity]
-        args = []
-        for a in spec.coupling_post.args:
-            if a == "gx" or a.startswith("gx_"):
-                ch = o * spec.coupling_channels + (int(a[3:]) if a != "gx" else 0)
-                args.append(gx(ch))
-            elif a == "x_i":
-                args.append(f"x{cv[0]}")
-            elif a.startswith("x_i"):
-                args.append(f"x{cv[int(a[3:])]}")
-            elif a == "weight_sum":
-                args.append(weight_sum)
-            elif a == "n_cvar":
-                args.append(lit(len(spec.cvar)))
-            else:
-                args.append(f"pc_{a}")
-        call_text = f"coupling_post({', '.join(args)})"
-        e(ind, f"c{o} = _T({call_text})" if cast_calls else f"c{o} = {call_text}")
-
-    n_in = spec.n_coupling_inputs
-    dfun_params = [f"pm_{a}" for a in spec.dfun.args[S + n_in:]]
-
-    def call(prefix_in: str, out: str):
-        state = ", ".join(f"{prefix_in}{s}" for s in range(S))
-        cpl = "".join(f", c{k}" for k in range(n_in))
-        prm = "".join(f", {a}" for a in dfun_params)
-        lhs = ", ".join(f"{out}{s}" for s in range(S))
-        e(ind, f"{lhs} = model_dfun({state}{cpl}{prm})")
-        if cast_calls:
-            for s in range(S):
-                e(ind, f"{out}{s} = _T({out}{s})")
-
-    def clamp(name: str, s: int):
-        lo, hi = spec.bounds[s]
-        if lo is not None:
-            e(ind, f"{name} = {lit(lo)} if {name} < {lit(lo)} else {name}")
-        if hi is not None:
-            e(ind, f"{name} = {lit(hi)} if {name} > {lit(hi)} else {name}")
-
-    dt = "pi_dt"
-    if spec.stochastic:
-        for s in range(S):
-            g = f"ps_sig{s}"
-            if spec.noise == "multiplicative":
-                g = f"{g} * (pn_b_a * x{s} + pn_b_b)"
-            e(ind, f"n{s} = {g} * {noise_value(s)}")
-    noise = (lambda s: f" + n{s}") if spec.stochastic else (lambda s: "")
-    stim = (lambda s: f" + {dt} * sti" if s in spec.stimulus_vars else "")
-
-    def stage(out: str, expr):
-        """One (bounded) stage: ``out{s} = expr(s)`` for every state variable."""
-        for s in range(S):
-            e(ind, f"{out}{s} = {expr(s)}")
-            clamp(f"{out}{s}", s)
-
-    if spec.scheme == "euler":
-        call("x", "d")
-        stage("y", lambda s: f"x{s} + {dt} * d{s}{noise(s)}{stim(s)}")
-    elif spec.scheme == "heun":
-        call("x", "d")
-        stage("t", lambda s: f"x{s} + {dt} * d{s}{noise(s)}{stim(s)}")
-        call("t", "f")
-        stage("y", lambda s: f"x{s} + (d{s} + f{s}) * {dt} / _T(2.0){noise(s)}{stim(s)}")
-    elif spec.scheme == "rk4":
-        if spec.stochastic:
-            raise ValueError("RungeKutta4th order has no stochastic variant")
-        call("x", "k1_")
-        stage("t", lambda s: f"x{s} + {dt} / _T(2.0) * k1_{s}")
-        call("t", "k2_")
-        stage("u", lambda s: f"x{s} + {dt} / _T(2.0) * k2_{s}")
-        call("u", "k3_")
-        stage("v", lambda s: f"x{s} + {dt} * k3_{s}")
-        call("v", "k4_")
-        stage("y", lambda s: f"x{s} + {dt} / _T(6.0) * (k1_{s} + _T(2.0) * k2_{s} + _T(2.0) * k3_{s} + k4_{s})"
-                             f"{stim(s)}")
+    T = spec.dtype
+    pair = "normal_pair64" if T == "float64" else "normal_pair32"
+    e(ind, "gs = U(step + 1) * GOLDEN")
+    e(ind, f"for v in range({S}):")
+    e(ind + 1, "for ip in range(HALF):")
+    e(ind + 2, f"kbase = (v * HALF + ip) * {B}")
+    e(ind + 2, f"zbase = (v * 2 * HALF + ip) * {B}")
+    e(ind + 2, f"for l in range({B}):")
+    if T == "float32":
+        # 64-bit hashing (8 lanes) and 32-bit Box-Muller (16 lanes) vectorize best as separate loops
+        e(ind + 3, "h = splitmix64(keys[U(kbase + l)] + gs)")
+        e(ind + 3, "zh[U(kbase + l)] = np.uint32(h >> U(32))")
+        e(ind + 3, "zh[U(ZH + kbase + l)] = np.uint32(h & U(0xFFFFFFFF))")
+        e(ind, f"for v in range({S}):")
+        e(ind + 1, "for ip in range(HALF):")
+        e(ind + 2, f"kbase = (v * HALF + ip) * {B}")
+        e(ind + 2, f"zbase = (v * 2 * HALF + ip) * {B}")
+        e(ind + 2, f"for l in range({B}):")
+        e(ind + 3, "z0, z1 = normal_pair32_split(zh[U(kbase + l)], zh[U(ZH + kbase + l)])")
     else:
-        raise ValueError(f"unknown scheme {spec.scheme!r}")
+        e(ind + 3, f"z0, z1 = {pair}(splitmix64(keys[U(kbase + l)] + gs))")
+    e(ind + 3, "zb[U(zbase + l)] = z0")
+    e(ind + 3, f"zb[U(zbase + HALF * {B} + l)] = z1")
+
+
+def temporal_average_offsets(spec: KernelSpec) -> dict[int, int]:
+    """First accumulator (``acc{k}``) of each temporal-average monitor: one per recorded variable."""
+    offsets, off = {}, 0
+    for m, mon in enumerate(spec.monitors):
+        if mon.kind == "temporal_average":
+            offsets[m] = off
+            off += len(mon.voi)
+    return offsets
+
+
+def emit_monitor_samples(e: "_Emitter", spec: KernelSpec, ind: int, acc_offsets: dict[int, int]) -> None:
+    """Emit, after a step, each monitor's sample when ``step`` is one of its recording steps: the averages of
+    the accumulators (temporal averages) or the variables of interest of the state ``X{s}``."""
+    xnames = {sv: f"X{s}[U(mm)]" for s, sv in enumerate(spec.state_variables)}
+    for m, mon in enumerate(spec.monitors):
+        V = len(mon.voi)
+        e(ind, f"if step % istep[U({m})] == 0:")
+        e(ind + 1, f"base = count[U({m})] * {V} * NB")
+        if mon.kind == "temporal_average":
+            e(ind + 1, f"inv = _T(1.0) / _T(istep[U({m})])")
+            for j in range(V):
+                a = acc_offsets[m] + j
+                e(ind + 1, "for mm in range(NB):")
+                e(ind + 2, f"out{m}[U(base + {j} * NB + mm)] = acc{a}[U(mm)] * inv")
+                e(ind + 2, f"acc{a}[U(mm)] = _T(0.0)")
+        else:
+            for j, v in enumerate(mon.voi):
+                e(ind + 1, "for mm in range(NB):")
+                e(ind + 2, f"out{m}[U(base + {j} * NB + mm)] = {_voi_code(spec.voi_exprs[v], xnames)}")
+        e(ind + 1, f"count[U({m})] += 1")
+
 
 def generate(spec: KernelSpec) -> str:
     """Python source of a module defining ``run(...)`` for ``spec`` (see module docstring)."""
@@ -379,28 +475,7 @@ def generate(spec: KernelSpec) -> str:
     e(7, f"b = soff[U(ed)] + hoff + (r - H if r >= H else r) * {B}")
     e(7, f"for l in range({B}):")
     e(8, "cbt[U(dst + l)] += w * hist[U(b + l)]")
-    if spec.stochastic:
-        e(3, "gs = U(step + 1) * GOLDEN")
-        e(3, f"for v in range({S}):")
-        e(4, "for ip in range(HALF):")
-        e(5, f"kbase = (v * HALF + ip) * {B}")
-        e(5, f"zbase = (v * 2 * HALF + ip) * {B}")
-        e(5, f"for l in range({B}):")
-        if T == "float32":
-            # 64-bit hashing (8 lanes) and 32-bit Box-Muller (16 lanes) vectorize best as separate loops
-            e(6, "h = splitmix64(keys[U(kbase + l)] + gs)")
-            e(6, "zh[U(kbase + l)] = np.uint32(h >> U(32))")
-            e(6, "zh[U(ZH + kbase + l)] = np.uint32(h & U(0xFFFFFFFF))")
-            e(3, f"for v in range({S}):")
-            e(4, "for ip in range(HALF):")
-            e(5, f"kbase = (v * HALF + ip) * {B}")
-            e(5, f"zbase = (v * 2 * HALF + ip) * {B}")
-            e(5, f"for l in range({B}):")
-            e(6, "z0, z1 = normal_pair32_split(zh[U(kbase + l)], zh[U(ZH + kbase + l)])")
-        else:
-            e(6, f"z0, z1 = {pair}(splitmix64(keys[U(kbase + l)] + gs))")
-        e(6, "zb[U(zbase + l)] = z0")
-        e(6, f"zb[U(zbase + HALF * {B} + l)] = z1")
+    emit_noise_draws(e, spec, 3)
 
     # ---- model update: node loop, lane loop
     def load_params(indent: int, kinds: tuple[str, ...]):
@@ -434,21 +509,7 @@ def generate(spec: KernelSpec) -> str:
         e(5, f"X{s}[U(m)] = y{s}")
     # delay buffer: the new values of the coupling variables (through pre), rows q and q + H
     for o in range(n_out):
-        cv = spec.cvar[o * spec.coupling_arity:(o + 1) * spec.coupling_arity]
-        if spec.coupling_pre is None:
-            vals = [f"y{cv[0]}"]
-        else:
-            args = []
-            for a in spec.coupling_pre.args:
-                if a == "x_j":
-                    args.append(f"y{cv[0]}")
-                elif a.startswith("x_j"):
-                    args.append(f"y{cv[int(a[3:])]}")
-                else:
-                    args.append(f"pc_{a}")
-            names = [f"h{o}_{h}" for h in range(spec.coupling_channels)]
-            e(5, f"{', '.join(names)} = coupling_pre({', '.join(args)})")
-            vals = names
+        vals = emit_coupling_pre(e, spec, 5, o, lambda s: f"y{s}")
         if spec.node_scaling:
             for h, val in enumerate(vals):
                 e(5, f"hk{o}_{h} = keep[U(m)] * {val}")
@@ -480,23 +541,7 @@ def generate(spec: KernelSpec) -> str:
             e(6, f"for l in range({B}):")
             e(7, f"hist[U(hw + HB + l)] = vb{c}[U(src + l)]")
     # ---- monitor samples
-    xnames = {sv: f"X{s}[U(mm)]" for s, sv in enumerate(svs)}
-    for m, mon in enumerate(spec.monitors):
-        V = len(mon.voi)
-        e(3, f"if step % istep[U({m})] == 0:")
-        e(4, f"base = count[U({m})] * {V} * NB")
-        if mon.kind == "temporal_average":
-            e(4, f"inv = _T(1.0) / _T(istep[U({m})])")
-            for j in range(V):
-                a = acc_offsets[m] + j
-                e(4, "for mm in range(NB):")
-                e(5, f"out{m}[U(base + {j} * NB + mm)] = acc{a}[U(mm)] * inv")
-                e(5, f"acc{a}[U(mm)] = _T(0.0)")
-        else:
-            for j, v in enumerate(mon.voi):
-                e(4, "for mm in range(NB):")
-                e(5, f"out{m}[U(base + {j} * NB + mm)] = {_voi_code(spec.voi_exprs[v], xnames)}")
-        e(4, f"count[U({m})] += 1")
+    emit_monitor_samples(e, spec, 3, acc_offsets)
     e(3, "p = q")
     e(3, "step += 1")
     if not inline_flush:
@@ -522,4 +567,228 @@ def generate(spec: KernelSpec) -> str:
     return e.text()
 
 
-__all__ = ["KernelSpec", "ParamSlot", "MonitorSpec", "generate", "CODEGEN_VERSION"]
+__all__ = ["KernelSpec", "ParamSlot", "MonitorSpec", "generate", "generate_surface", "CODEGEN_VERSION"]
+
+
+#: Batches up to this many lanes sum a surface node's local coupling in one register per lane.
+LOCAL_REGISTER_LANES = 16
+
+
+def surface_work_rows(spec: KernelSpec) -> dict[str, int]:
+    """Rows of a surface kernel's ``work`` array: every stage output but the current state (``t0``, ``y0``, ...)
+    and every derivative a later stage reads (``d0`` for Heun, ``k1_0`` ... for RK4)."""
+    S = len(spec.state_variables)
+    names: list[str] = []
+    for _inp, _deriv, out, _expr, earlier in scheme_stages(spec):
+        names += [f"{out}{s}" for s in range(S)]
+        names += [f"{p}{s}" for p in earlier for s in range(S)]
+    return {name: k for k, name in enumerate(dict.fromkeys(names))}
+
+
+def surface_full_rows(spec: KernelSpec) -> set[int]:
+    """Rows of ``work`` kept for every node rather than as rings: the new state of a single-stage scheme, which
+    is committed to X after the pass (see :func:`generate_surface`)."""
+    rows = surface_work_rows(spec)
+    if len(scheme_stages(spec)) > 1:
+        return set()
+    return {k for name, k in rows.items() if name.startswith("y")}
+
+
+def generate_surface(spec: KernelSpec) -> str:
+    """Python source of ``run(...)`` for a surface simulation (:mod:`brainsweep.engine.surface`).
+
+    The same model, coupling, noise, scheme and monitor code as :func:`generate`, in another loop structure:
+    the local coupling of a vertex reads its neighbours' values at every stage of the scheme, so each stage
+    runs over all nodes before the next (a region kernel runs all stages of a node at once). Long-range
+    coupling is computed once per step for each *region* from the delay ring of region means
+    ``ring[channel, H, region, lane]`` (TVB: ``coupling(step, history)`` on the region history), every node
+    reads its region's; after the step the region means of the coupling variables enter the ring (TVB's
+    ``surface_state_to_rois``). No time blocking (K = 1). Nodes: ``regmap.shape[0]``.
+    """
+    T = spec.dtype
+    B = spec.lanes
+    S = len(spec.state_variables)
+    C = spec.n_channels_total
+    n_out = spec.n_outputs
+    stages = scheme_stages(spec)
+    rows = surface_work_rows(spec)
+    full_rows = surface_full_rows(spec)
+    cvs = sorted(set(spec.cvar))
+    e = _Emitter()
+    e(0, f"# Generated by brainsweep.engine.codegen v{CODEGEN_VERSION} (surface); do not edit. "
+         f"support {_support_digest()}")
+    e(0, "# spec: " + json.dumps({"dtype": T, "lanes": B, "scheme": spec.scheme, "stochastic": spec.stochastic,
+                                  "noise": spec.noise, "state_variables": spec.state_variables,
+                                  "local_vars": spec.local_vars,
+                                  "monitors": [(m.kind, m.voi) for m in spec.monitors]}))
+    emit_prelude(e, spec, [
+        "from brainsweep.engine.fastmath import inline, select, select_min, select_max",
+        "from brainsweep.engine.rng import GOLDEN, splitmix64, normal_pair64, normal_pair32, normal_pair32_split",
+        "from brainsweep.engine._numba_support import kernel_jit"])
+    acc_offsets = temporal_average_offsets(spec)
+    n_acc = sum(len(m.voi) for m in spec.monitors if m.kind == "temporal_average")
+    # one array per stage value (like the state): read-modify-writes into one array at runtime offsets defeat
+    # LLVM's dependence analysis and keep the lane loops scalar
+    mon_args = ", ".join([f"out{m}" for m in range(len(spec.monitors))] + [f"acc{a}" for a in range(n_acc)]
+                         + [f"X{s}" for s in range(S)] + [f"W{k}" for k in range(len(rows))])
+    e(0, "@kernel_jit")
+    e(0, "def run(n_steps, step0, slot0, H, R, D, order, ring, xm, creg, lcb, zb, zh, keys, eptr, esrc, edel, ew, "
+         "wsum, "
+         "regmap, inv_count, lptr, lidx, lw, stim_t, stim_w, ptv, n_chunk, ps, pl, pr, pf, istep, count, "
+         f"{mon_args}):")
+    e(1, "N = regmap.shape[0]")
+    e(1, f"NB = N * {B}")
+    e(1, f"RB = R * {B}")
+    ring_rows = [k for k in rows.values() if k not in full_rows]
+    e(1, f"WMASK = W{ring_rows[0]}.shape[0] // {B} - 1" if ring_rows else "WMASK = 0")
+    e(1, "HRB = H * RB")
+    e(1, "HALF = (N + 1) // 2")
+    e(1, f"ZH = {S} * HALF * {B}")
+    for code, slot in dict(spec.params).items():
+        if slot.kind == "scalar":
+            e(1, f"{code} = ps[U({slot.row})]")
+    e(1, "p = slot0")
+    e(1, "step = step0")
+    e(1, "for sidx in range(n_steps):")
+    e(2, "q = p + 1")
+    e(2, "if q == H:")
+    e(3, "q = 0")
+    # ---- long-range coupling of every region from the ring of region means
+    e(2, "for r in range(R):")
+    e(3, "wsr = wsum[U(r)]")
+    e(3, f"for l in range({B}):")
+    emit_load_params(e, spec, 4, ("lane", "time"))
+    for ch in range(C):
+        e(4, f"g{ch} = _T(0.0)")
+    e(4, "for ed in range(eptr[U(r)], eptr[U(r + 1)]):")
+    e(5, "row = p - edel[U(ed)]")
+    e(5, "if row < 0:")
+    e(6, "row += H")
+    e(5, f"src = (row * R + esrc[U(ed)]) * {B} + l")
+    e(5, "w = ew[U(ed)]")
+    for ch in range(C):
+        e(5, f"g{ch} += w * ring[U({ch} * HRB + src)]")
+    emit_coupling(e, spec, 4, lambda ch: f"g{ch}", lambda s: f"xm[U(({s} * R + r) * {B} + l)]", "wsr")
+    for o in range(n_out):
+        e(4, f"creg[U(({o} * R + r) * {B} + l)] = c{o}")
+    emit_noise_draws(e, spec, 2)
+
+    def at(name: str, node: str, lane: str) -> str:
+        """Where value ``name`` (``x1``: state ``X1``; ``t0``, ``d0``, ...: a stage array ``W{row}``) of a node and
+        lane is kept. Stage arrays are rings of WIN nodes (a power of two above the longest a stage value
+        lives, in nodes): the fused pass needs each for a few D iterations only, and rings that stay in cache
+        spare the memory traffic of full-length arrays."""
+        prefix, s = name.rstrip("0123456789"), int(name[len(name.rstrip("0123456789")):])
+        if prefix == "x":
+            return f"X{s}[U({node} * {B} + {lane})]"
+        if rows[name] in full_rows:
+            return f"W{rows[name]}[U({node} * {B} + {lane})]"
+        return f"W{rows[name]}[U(({node} & WMASK) * {B} + {lane})]"
+
+    # ---- the scheme's stages, fused into one skewed pass over the nodes: at iteration `it`, stage k updates
+    # node it - k * D. The kernel's nodes are in a bandwidth-reducing order of the local connectivity (node
+    # i's neighbours lie within D - 1 places; `order[i]` is its original index, which keys its noise). Stage
+    # k of a node then reads stage k - 1 values of neighbours computed in earlier iterations, and the last
+    # stage overwrites X only where no later stage-1 reads it. Every node does exactly the arithmetic of a
+    # pass-per-stage loop (so results do not depend on the order or D), but only a window of about
+    # n_stages * D consecutive nodes is live: it stays in cache.
+    n_stages = len(stages)
+    in_place = n_stages > 1           # a single stage reads neighbours' X while writing X: commit afterwards
+    names = {sv: f"y{s}" for s, sv in enumerate(spec.state_variables)}
+    for s in cvs:
+        e(2, "for x in range(RB):")
+        e(3, f"xm[U({s} * RB + x)] = _T(0.0)")
+    e(2, f"for it in range(N + {n_stages - 1} * D):")
+    for k, stage in enumerate(stages):
+        prefix_in, deriv, out, _expr, earlier = stage
+        later_reads = {p for st in stages[k + 1:] for p in st[4]}
+        last = k == n_stages - 1
+        e(3, f"pos = it - {k} * D")
+        e(3, "if pos >= 0 and pos < N:")
+        e(4, "i = pos")
+        if spec.stochastic:
+            e(4, "onode = order[U(pos)]")        # the node's own noise, whatever its place in the kernel's order
+        e(4, "reg = regmap[U(i)]")
+        emit_load_params(e, spec, 4, ("region",))
+        # local coupling of node i for every lane: one load of an entry's weight and index serves all lanes
+        for j, var in enumerate(spec.local_vars):
+            if B <= LOCAL_REGISTER_LANES:
+                # one accumulator per lane in registers (a sum in memory waits on store-to-load forwarding)
+                for l in range(B):
+                    e(4, f"a{l} = _T(0.0)")
+                e(4, "for ed in range(lptr[U(i)], lptr[U(i + 1)]):")
+                e(5, "w = lw[U(ed)]")
+                e(5, "j = lidx[U(ed)]")
+                for l in range(B):
+                    e(5, f"a{l} += w * {at(f'{prefix_in}{var}', 'j', str(l))}")
+                for l in range(B):
+                    e(4, f"lcb[U({j * B + l})] = a{l}")
+                continue
+            e(4, f"for l in range({B}):")
+            e(5, f"lcb[U({j * B} + l)] = _T(0.0)")
+            e(4, "for ed in range(lptr[U(i)], lptr[U(i + 1)]):")
+            e(5, "w = lw[U(ed)]")
+            e(5, "j = lidx[U(ed)]")
+            e(5, f"for l in range({B}):")
+            e(6, f"lcb[U({j * B} + l)] += w * {at(f'{prefix_in}{var}', 'j', 'l')}")
+        e(4, f"for l in range({B}):")
+        e(5, f"m = i * {B} + l")
+        emit_load_params(e, spec, 5, ("lane", "full", "time"))
+        if spec.stimulus_vars:
+            e(5, f"sti = stim_t[U(sidx * {B} + l)] * stim_w[U(m)]")
+        for s in range(S):
+            e(5, f"x{s} = X{s}[U(m)]")
+            if prefix_in != "x":
+                e(5, f"{prefix_in}{s} = {at(f'{prefix_in}{s}', 'i', 'l')}")
+            for p_ in earlier:
+                e(5, f"{p_}{s} = {at(f'{p_}{s}', 'i', 'l')}")
+        emit_noise(e, spec, 5, lambda s: f"zb[U(({s} * 2 * HALF + onode) * {B} + l)]")
+        for o in range(n_out):
+            e(5, f"c{o} = creg[U(({o} * R + reg) * {B} + l)]")
+        for j in range(len(spec.local_vars)):
+            e(5, f"lc{j} = lcb[U({j * B} + l)]")
+        emit_stage(e, spec, 5, stage, local_value=lambda _prefix, j: f"lc{j}")
+        if last and in_place:
+            for s in range(S):
+                e(5, f"X{s}[U(m)] = y{s}")
+            for m, off in acc_offsets.items():
+                for j, v in enumerate(spec.monitors[m].voi):
+                    e(5, f"acc{off + j}[U(m)] += {_voi_code(spec.voi_exprs[v], names)}")
+            for s in cvs:
+                e(5, f"xm[U({s} * RB + reg * {B} + l)] += y{s}")
+            continue
+        for s in range(S):
+            e(5, f"{at(f'{out}{s}', 'i', 'l')} = {out}{s}")
+            if deriv in later_reads:
+                e(5, f"{at(f'{deriv}{s}', 'i', 'l')} = {deriv}{s}")
+    if not in_place:
+        e(2, "for i in range(N):")
+        e(3, f"rb = regmap[U(i)] * {B}")
+        e(3, f"for l in range({B}):")
+        e(4, f"m = i * {B} + l")
+        for s in range(S):
+            e(4, f"y{s} = {at(f'y{s}', 'i', 'l')}")
+            e(4, f"X{s}[U(m)] = y{s}")
+        for m, off in acc_offsets.items():
+            for j, v in enumerate(spec.monitors[m].voi):
+                e(4, f"acc{off + j}[U(m)] += {_voi_code(spec.voi_exprs[v], names)}")
+        for s in cvs:
+            e(4, f"xm[U({s} * RB + rb + l)] += y{s}")
+    # ---- region means of the coupling variables (TVB: surface_state_to_rois), then the ring row of this step
+    e(2, "for r in range(R):")
+    e(3, "ic = inv_count[U(r)]")
+    e(3, f"for l in range({B}):")
+    emit_load_params(e, spec, 4, ("lane", "time"))
+    for s in cvs:
+        e(4, f"xs{s} = xm[U({s} * RB + r * {B} + l)] * ic")
+        e(4, f"xm[U({s} * RB + r * {B} + l)] = xs{s}")
+    for o in range(n_out):
+        vals = emit_coupling_pre(e, spec, 4, o, lambda s: f"xs{s}")
+        for h, val in enumerate(vals):
+            ch = o * spec.coupling_channels + h
+            e(4, f"ring[U({ch} * HRB + (q * R + r) * {B} + l)] = {val}")
+    emit_monitor_samples(e, spec, 2, acc_offsets)
+    e(2, "p = q")
+    e(2, "step += 1")
+    e(1, "return p")
+    return e.text()

@@ -36,8 +36,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .kernel import csr_edges
 from .codegen import (CODEGEN_VERSION, KernelSpec, _Emitter, _support_digest, _voi_code, emit_load_params,
-                      emit_prelude, emit_update)
+                      emit_coupling_pre, emit_prelude, emit_update)
 
 #: Bump when the generated CUDA code's structure changes.
 CUDA_CODEGEN_VERSION = "1"
@@ -212,21 +213,9 @@ def generate_cuda(spec: KernelSpec, monitor_kinds: tuple[str, ...], launch: Laun
         e(4, f"X{s}[m] = y{s}")
     # the new values of the coupling channels (through pre) into ring row q
     for o in range(spec.n_outputs):
-        cv = spec.cvar[o * spec.coupling_arity:(o + 1) * spec.coupling_arity]
-        if spec.coupling_pre is None:
-            vals = [f"y{cv[0]}"]
-        else:
-            pre_args = []
-            for a in spec.coupling_pre.args:
-                if a == "x_j":
-                    pre_args.append(f"y{cv[0]}")
-                elif a.startswith("x_j"):
-                    pre_args.append(f"y{cv[int(a[3:])]}")
-                else:
-                    pre_args.append(f"pc_{a}")
-            names = [f"h{o}_{h}" for h in range(spec.coupling_channels)]
-            e(4, f"{', '.join(names)} = coupling_pre({', '.join(pre_args)})")
-            vals = [f"_T({n})" for n in names]
+        vals = emit_coupling_pre(e, spec, 4, o, lambda s: f"y{s}")
+        if spec.coupling_pre is not None:
+            vals = [f"_T({n})" for n in vals]
         for h, val in enumerate(vals):
             ch = o * spec.coupling_channels + h
             scaled = f"keep[m] * {val}" if spec.node_scaling else val
@@ -279,19 +268,6 @@ def generate_cuda(spec: KernelSpec, monitor_kinds: tuple[str, ...], launch: Laun
 def samples_in(step0: int, n_steps: int, every: int) -> int:
     """How many multiples of ``every`` lie in ``[step0, step0 + n_steps)`` (samples a chunk records)."""
     return (step0 + n_steps - 1) // every - (step0 - 1) // every
-
-
-def csr_edges(n_nodes: int, targets: np.ndarray, sources: np.ndarray, weights: np.ndarray,
-              idelays: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Edges per target (the existing connections, self-connections included), sources ascending:
-    ``(eptr, esrc, edel, ew)``."""
-    ii, jj = np.asarray(targets, dtype=np.int64), np.asarray(sources, dtype=np.int64)
-    order = np.lexsort((jj, ii))
-    ii, jj = ii[order], jj[order]
-    eptr = np.zeros(n_nodes + 1, dtype=np.int64)
-    eptr[1:] = np.cumsum(np.bincount(ii, minlength=n_nodes))
-    return (eptr, jj, np.asarray(idelays, dtype=np.int64)[order],
-            np.asarray(weights, dtype=np.float64)[order])
 
 
 def balloon_parameters(monitor, dt: float) -> np.ndarray:

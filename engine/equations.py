@@ -68,6 +68,24 @@ class Gaussian(Equation):
         return p["amp"] * np.exp(-((t - p["midpoint"]) ** 2 / (2.0 * p["sigma"] ** 2))) + p["offset"]
 
 
+class DoubleGaussian(Equation):
+    """A Mexican hat: ``amp_1 exp(-(x - midpoint_1)^2 / (2 sigma_1^2)) - amp_2 exp(-(x - midpoint_2)^2 /
+    (2 sigma_2^2))`` (TVB's ``DoubleGaussian``, a local-connectivity kernel of distance in mm)."""
+
+    amp_1 = Parameter(0.5)
+    sigma_1 = Parameter(20.0, unit="mm")
+    midpoint_1 = Parameter(0.0, unit="mm")
+    amp_2 = Parameter(1.0)
+    sigma_2 = Parameter(10.0, unit="mm")
+    midpoint_2 = Parameter(0.0, unit="mm")
+
+    def evaluate(self, t):
+        p = self._p()
+        t = np.asarray(t, dtype=float)
+        return (p["amp_1"] * np.exp(-((t - p["midpoint_1"]) ** 2 / (2.0 * p["sigma_1"] ** 2)))
+                - p["amp_2"] * np.exp(-((t - p["midpoint_2"]) ** 2 / (2.0 * p["sigma_2"] ** 2))))
+
+
 class PulseTrain(Equation):
     """Rectangular pulses of width ``tau`` every ``T`` ms after ``onset`` (TVB's ``PulseTrain``; DBS at
     130 Hz: ``T = 1000 / 130``)."""
@@ -156,5 +174,5 @@ class Offset(Equation):
         return float(self.base[0]) + self.equation.evaluate(t)
 
 
-__all__ = ["Equation", "Linear", "Sinusoid", "Cosine", "Gaussian", "PulseTrain", "SinglePulse", "Alpha",
+__all__ = ["Equation", "Linear", "Sinusoid", "Cosine", "Gaussian", "DoubleGaussian", "PulseTrain", "SinglePulse", "Alpha",
            "GeneralizedSigmoid", "Step", "Offset"]

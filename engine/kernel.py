@@ -195,3 +195,16 @@ def build_edges(n_nodes: int, targets: np.ndarray, sources: np.ndarray, weights:
                       sptr=sptr, soff=off[short][s_order].astype(np.int64), shd=hd[short][s_order].astype(np.int64),
                       sw=w[short][s_order],
                       weight_self=weight_self, weight_sum=weight_sum, n_long=int(is_long.sum()), n_short=int(short.sum()))
+
+
+def csr_edges(n_nodes: int, targets: np.ndarray, sources: np.ndarray, weights: np.ndarray,
+              idelays: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Edges per target (the existing connections, self-connections included), sources ascending:
+    ``(eptr, esrc, edel, ew)``; the plain layout of the CUDA and surface kernels."""
+    ii, jj = np.asarray(targets, dtype=np.int64), np.asarray(sources, dtype=np.int64)
+    order = np.lexsort((jj, ii))
+    ii, jj = ii[order], jj[order]
+    eptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    eptr[1:] = np.cumsum(np.bincount(ii, minlength=n_nodes))
+    return (eptr, jj, np.asarray(idelays, dtype=np.int64)[order],
+            np.asarray(weights, dtype=np.float64)[order])

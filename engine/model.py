@@ -15,7 +15,9 @@ to other regions, what monitors see, and a plain-Python derivative of scalars::
             return gamma * x + c_0
 
 ``dfun``'s arguments are, in this order: every state variable (by name), the coupling inputs ``c_0``,
-``c_1``, ... (one per coupling output the model reads), then any of the model's parameters, by name. It
+``c_1``, ... (one per coupling output the model reads), optionally the local (surface) coupling inputs
+``lc_0``, ``lc_1``, ... (TVB's ``local_coupling * x`` for the state variables named in ``local_coupling``;
+zero in region simulations), then any of the model's parameters, by name. It
 returns the time derivatives of the state variables, in order. The kernel compiles it for each dtype and
 calls it inside its lane loop, so a user-defined model runs exactly as fast as the built-in ones.
 """
@@ -52,6 +54,11 @@ class Model(Component):
         State variables seen by other regions through the connectome (TVB's ``cvar``).
     stvar : tuple of str, optional
         State variables that receive stimuli (TVB's ``stvar``; default: ``cvar``).
+    local_coupling : tuple of str, optional
+        In surface simulations, ``lc_k`` is the local connectivity matrix (times the cortex's
+        ``coupling_strength``) applied to state variable ``local_coupling[k]`` of the neighbouring vertices,
+        undelayed, as in TVB's ``lc_0 = local_coupling * V``. Default: the first state variable when ``dfun``
+        reads ``lc_0``.
     dfun : staticmethod
         The derivative (see module docstring).
     """
@@ -63,10 +70,12 @@ class Model(Component):
     voi_choices: ClassVar[tuple[str, ...]] = ()
     cvar: ClassVar[tuple[str, ...]] = ()
     stvar: ClassVar[tuple[str, ...]] = ()
+    local_coupling: ClassVar[tuple[str, ...]] = ()
     number_of_modes: ClassVar[int] = 1
 
     _dfun: ClassVar[ScalarFunction | None] = None
     _n_coupling_inputs: ClassVar[int] = 0
+    _n_local_inputs: ClassVar[int] = 0
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -103,14 +112,24 @@ class Model(Component):
         n_in = 0
         while n_in < len(rest) and _COUPLING_ARG.match(rest[n_in]) and rest[n_in] == f"c_{n_in}":
             n_in += 1
-        for arg in rest[n_in:]:
+        n_lc = 0
+        while n_in + n_lc < len(rest) and rest[n_in + n_lc] == f"lc_{n_lc}":
+            n_lc += 1
+        for arg in rest[n_in + n_lc:]:
             if arg not in cls._parameters:
                 raise TypeError(f"{name}.dfun argument {arg!r} is neither a state variable, a coupling input "
-                                f"c_k (numbered from 0, in order) nor a declared Parameter of {name}")
+                                f"c_k, a local coupling input lc_k (each numbered from 0, in order) nor a "
+                                f"declared Parameter of {name}")
+        local = tuple(cls.__dict__.get("local_coupling") or (svs[:1] if n_lc == 1 else ()))
+        if len(local) != n_lc or any(v not in svs for v in local):
+            raise TypeError(f"{name}.local_coupling must name one state variable among {svs} per lc_k argument "
+                            f"of dfun ({n_lc}), got {local!r}")
+        cls.local_coupling = local
         if fn.n_returns != len(svs):
             raise TypeError(f"{name}.dfun returns {fn.n_returns} value(s) for {len(svs)} state variable(s)")
         cls._dfun = fn
         cls._n_coupling_inputs = n_in
+        cls._n_local_inputs = n_lc
         default_voi = tuple(cls.variables_of_interest) or svs
         for voi in default_voi:
             cls._check_voi(voi)
@@ -188,6 +207,21 @@ class Model(Component):
         """How many coupling inputs (``c_0``, ``c_1``, ...) ``dfun`` reads."""
         return self._n_coupling_inputs
 
+    @property
+    def n_local_inputs(self) -> int:
+        """How many local (surface) coupling inputs (``lc_0``, ...) ``dfun`` reads; 0 if it has none."""
+        return self._n_local_inputs
+
+    @property
+    def local_coupling_indices(self) -> np.ndarray:
+        """Indices of the state variables the local coupling inputs apply the local connectivity to."""
+        return np.array([self.state_variables.index(v) for v in self.local_coupling], dtype=np.int64)
+
+    @property
+    def n_fixed_args(self) -> int:
+        """``dfun`` arguments before the parameters: state variables, coupling and local coupling inputs."""
+        return len(self.state_variables) + self._n_coupling_inputs + self._n_local_inputs
+
     @classmethod
     def derivative(cls) -> ScalarFunction:
         """The compiled-ready derivative."""
@@ -203,7 +237,7 @@ class Model(Component):
             out.append((-np.inf if lo is None else float(lo), np.inf if hi is None else float(hi)))
         return out
 
-    def evaluate_dfun(self, state, coupling=None) -> np.ndarray:
+    def evaluate_dfun(self, state, coupling=None, local_coupling=None) -> np.ndarray:
         """Evaluate the derivative on numpy arrays.
 
         Parameters
@@ -212,6 +246,8 @@ class Model(Component):
             State variables along the first axis.
         coupling : array, shape (n_coupling_inputs, ...), optional
             Coupling inputs; zeros if omitted.
+        local_coupling : array, shape (n_local_inputs, ...), optional
+            Local coupling inputs ``lc_k`` (already applied to the neighbours' states); zeros if omitted.
 
         Returns
         -------
@@ -223,10 +259,13 @@ class Model(Component):
         if coupling is None:
             coupling = np.zeros((self.n_coupling_inputs,) + state.shape[1:])
         coupling = np.asarray(coupling, dtype=np.float64)
+        if local_coupling is None:
+            local_coupling = np.zeros((self.n_local_inputs,) + state.shape[1:])
+        local_coupling = np.asarray(local_coupling, dtype=np.float64)
         fn = self.derivative()
         svs = len(self.state_variables)
-        params = [self._broadcast_param(a, state.shape[1:]) for a in fn.args[svs + self.n_coupling_inputs:]]
-        out = fn.evaluate(*state, *coupling[:self.n_coupling_inputs], *params)
+        params = [self._broadcast_param(a, state.shape[1:]) for a in fn.args[self.n_fixed_args:]]
+        out = fn.evaluate(*state, *coupling[:self.n_coupling_inputs], *local_coupling[:self.n_local_inputs], *params)
         if svs == 1:
             out = (out,)
         return np.array([np.broadcast_to(o, state.shape[1:]) for o in out])

@@ -314,7 +314,7 @@ class _SpikeSampler:
         return out.astype(samples.dtype)
 
 
-__all__ = ["Monitor", "Raw", "SubSample", "TemporalAverage", "Bold", "BalloonWindkessel", "PoissonSpikes",
+__all__ = ["Monitor", "Raw", "SubSample", "TemporalAverage", "SpatialAverage", "Bold", "BalloonWindkessel", "PoissonSpikes",
            "DEFAULT_PERIOD", "output_name"]
 
 
@@ -326,3 +326,94 @@ def __getattr__(name):
 
         return getattr(projections, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _SpatialMean:
+    """Post-processor of :class:`SpatialAverage`: node samples ``[sample, voi, node, lane]`` -> area means.
+
+    Takes the nodes in any order, the mask given in the same order (a surface kernel's own node order)."""
+
+    any_node_order = True
+
+    def __init__(self, spatial_mask: np.ndarray, dtype):
+        import scipy.sparse as sp
+
+        mask = np.asarray(spatial_mask, dtype=np.int64)
+        counts = np.bincount(mask)
+        self.n_areas = counts.size
+        self.mean = sp.csr_array((1.0 / counts[mask], (mask, np.arange(mask.size))), shape=(counts.size, mask.size))
+        self.dtype = dtype
+
+    def feed(self, samples: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        c, v, n, b = samples.shape
+        flat = np.moveaxis(samples, 2, 0).reshape(n, -1).astype(np.float64)
+        out = (self.mean @ flat).reshape(self.n_areas, c, v, b)
+        return np.moveaxis(out, 0, 2).astype(self.dtype)
+
+
+class SpatialAverage(Monitor):
+    """TVB's ``SpatialAverage``: every ``period`` ms, the mean of the variables of interest over each area of a
+    spatial mask (stamped ``step * dt``, like SubSample).
+
+    Parameters
+    ----------
+    period : float
+        Sampling period in ms.
+    spatial_mask : array_like of int, optional
+        The area of every node, areas numbered ``0 .. A - 1`` without gaps (TVB's rule). Default: in a surface
+        simulation the region mapping (region means of the vertices, TVB's default); in a region simulation
+        ``default_mask``.
+    default_mask : {"cortical", "hemispheres"}
+        TVB's fallback in a region simulation: the connectome's ``cortical`` flags or its ``hemispheres``
+        (an all-true flag vector makes one area).
+    variables_of_interest : array_like of int, optional
+        Indices into the model's variables of interest.
+    """
+
+    kind = "subsample"
+    needs_spatial_mask = True
+
+    def __init__(self, period: float = DEFAULT_PERIOD, spatial_mask=None, default_mask: str = "cortical",
+                 variables_of_interest=None):
+        super().__init__(period=period, variables_of_interest=variables_of_interest)
+        if default_mask not in ("cortical", "hemispheres"):
+            raise ValueError(f"SpatialAverage.default_mask must be 'cortical' or 'hemispheres', got {default_mask!r}")
+        self.default_mask = default_mask
+        self.spatial_mask = None if spatial_mask is None else np.asarray(spatial_mask, dtype=np.int64)
+
+    @classmethod
+    def _extra_fields(cls):
+        return ("period", "variables_of_interest", "default_mask")
+
+    def mask_for(self, n_nodes: int, node_regions: np.ndarray | None, connectivity) -> np.ndarray:
+        """The area of every node (see the class docstring); raises ``ValueError`` naming the field."""
+        if self.spatial_mask is not None:
+            mask = self.spatial_mask
+        elif node_regions is not None:
+            mask = np.asarray(node_regions, dtype=np.int64)
+        else:
+            flags = getattr(connectivity, self.default_mask)
+            if flags is None:
+                raise ValueError(f"SpatialAverage.default_mask = {self.default_mask!r} but the connectome has no "
+                                 f"{self.default_mask} flags; give spatial_mask=")
+            mask = np.asarray(flags, dtype=np.int64)
+            if np.all(mask == 1):
+                mask = np.zeros_like(mask)
+        if mask.shape != (n_nodes,):
+            raise ValueError(f"SpatialAverage.spatial_mask must have one area per node ({n_nodes}), got shape "
+                             f"{mask.shape}")
+        areas = np.unique(mask)
+        if not np.array_equal(areas, np.arange(areas.size)):
+            raise ValueError("SpatialAverage.spatial_mask: areas must be numbered 0 .. A - 1 without gaps (TVB's "
+                             f"rule), got {areas[:10].tolist()}")
+        return mask
+
+    def output_space_for(self, mask: np.ndarray, connectivity) -> tuple[str, np.ndarray]:
+        """Regions (labelled) when the areas are the connectome's regions, else ``area`` 0 .. A - 1."""
+        n_areas = int(mask.max()) + 1
+        if self.spatial_mask is None and n_areas == connectivity.number_of_regions:
+            return "region", np.asarray([str(x) for x in connectivity.region_labels])
+        return "area", np.arange(n_areas)
+
+    def postprocessor(self, n_voi, n_nodes, lanes, dtype, dt, spatial_mask=None):
+        return _SpatialMean(spatial_mask, dtype)

@@ -548,6 +548,26 @@ class Projection(Monitor):
         self._gain_in_use = self._region_gain(connectivity)
         return self.space, self._labels
 
+    def surface_output_space(self, connectivity, n_vertices: int, node_regions: np.ndarray) -> tuple[str, np.ndarray]:
+        """Set up the ``(sensors, nodes)`` gain of a surface simulation (TVB's surface case): the vertex-level
+        ``projection`` itself for the vertices, TVB's analytic gain at the region centre for each node that
+        stands for a region without vertices."""
+        name = type(self).__name__
+        if self._projection is None:
+            raise ValueError(f"{name}: a surface simulation needs a vertex-level projection (sensors x vertices), "
+                             f"e.g. {name}.from_tvb_data()")
+        if self._projection.shape[1] != n_vertices:
+            raise ValueError(f"{name}.projection has {self._projection.shape[1]} columns but the surface has "
+                             f"{n_vertices} vertices: use the projection of this surface")
+        extra = np.asarray(node_regions[n_vertices:], dtype=np.int64)
+        gain = np.zeros((self.number_of_sensors, n_vertices + extra.size))
+        gain[:, :n_vertices] = self._projection
+        if extra.size:
+            gain[:, n_vertices:] = self._analytic_for(connectivity, extra, "the regions without vertices")
+        gain[~np.isfinite(gain)] = 0.0
+        self._gain_in_use = _readonly(gain)
+        return self.space, self._labels
+
     def postprocessor(self, n_voi: int, n_nodes: int, lanes: int, dtype, dt: float):
         return _ProjectionPost(self, n_nodes, dtype)
 

@@ -36,13 +36,14 @@ from .component import Component
 from .connectivity import Connectivity
 from .coupling import Coupling, Linear
 from .integrators import HeunDeterministic, Integrator, IntegratorStochastic
-from .kernel import build_edges, choose_time_block, load_kernel
+from .kernel import build_edges, choose_time_block, csr_edges, load_kernel
 from .model import Model
 from .monitors import Monitor, TemporalAverage, output_name
 from .noise import Multiplicative, broadcast_nsig
 from .equations import Equation
 from .rng import noise_keys
 from .stimuli import StimuliRegion
+from .surface import local_order
 
 _DTYPES = ("float64", "float32")
 _BACKENDS = ("cpu", "cuda")
@@ -129,13 +130,20 @@ class Simulator:
         GPU (:mod:`brainsweep.engine.cuda`; install ``brainsweep[gpu]``); the noise is the same as on the
         CPU, so a point agrees with its CPU run to rounding. Batches larger than the GPU's free memory are
         split automatically (a split run cannot be continued by a later ``run``).
+    surface : Cortex, optional
+        A cortical surface (:class:`~brainsweep.engine.surface.Cortex`): a surface simulation as TVB's, where
+        every vertex (plus one node per region without vertices) is a node, long-range coupling runs between
+        regions through the region mapping with the connectome's delays, and the cortex's local connectivity
+        couples neighbouring vertices instantaneously. Node-level monitors (Raw, SubSample, TemporalAverage)
+        then record every node (dimension ``node``); ``SpatialAverage`` records region means. Parameters may
+        be given per region (mapped to the nodes, as TVB does) or per node. CPU only.
     """
 
     def __init__(self, connectivity: Connectivity, model: Model | None = None, coupling: Coupling | None = None,
                  integrator: Integrator | None = None, monitors=None, initial_conditions=None, seed: int = 0,
                  dtype: str = "float64", conduction_speed: float | None = None, time_block: int | None = None,
                  simulation_length: float = 1000.0, kernel_options: dict | None = None, stimulus=None,
-                 time_varying: dict | None = None, backend: str = "cpu"):
+                 time_varying: dict | None = None, backend: str = "cpu", surface=None):
         from .models import Generic2dOscillator
 
         self.connectivity = connectivity
@@ -153,7 +161,9 @@ class Simulator:
         self.stimulus = stimulus
         self.time_varying = dict(time_varying or {})
         self.backend = backend
+        self.surface = surface
         self._state: _RunState | None = None
+        self._layout_cache: tuple | None = None      # (surface fingerprint, nodes) -> surface kernel layout
 
     # ------------------------------------------------------------------ validation
     def configure(self) -> "Simulator":
@@ -221,12 +231,20 @@ class Simulator:
             raise ValueError(f"{type(self.model).__name__} reads {self.model.n_coupling_inputs} coupling inputs but "
                              f"{type(self.coupling).__name__} produces {n_out} from cvar {self.model.cvar}")
         N = c.number_of_regions
+        if self.surface is not None:
+            self._check_surface()
         for comp, label in ((self.model, "model"), (self.coupling, "coupling")):
             for name, value in comp.parameters().items():
-                if value.size not in (1, N):
-                    raise ValueError(f"{label}.{name} has {value.size} values; give 1 or one per region ({N})")
+                if self.surface is not None and label == "coupling" and value.size != 1:
+                    raise ValueError(f"coupling.{name} has {value.size} values; a surface simulation computes the "
+                                     "long-range coupling per region and needs one value per coupling parameter")
+                if value.size not in (1, N, self._n_nodes()):
+                    nodes = f" or one per node ({self._n_nodes()})" if self.surface is not None else ""
+                    raise ValueError(f"{label}.{name} has {value.size} values; give 1 or one per region ({N}){nodes}")
         if isinstance(self.integrator, IntegratorStochastic):
-            broadcast_nsig(self.integrator.noise.nsig, self.model.nvar, N, "integrator.noise.nsig")
+            self._to_nodes(broadcast_nsig(self.integrator.noise.nsig, self.model.nvar,
+                                          N if np.size(self.integrator.noise.nsig) in (N, self.model.nvar * N)
+                                          else self._n_nodes(), "integrator.noise.nsig"))
         dt = self.integrator.dt
         for mon in monitors:
             mon.istep(dt)
@@ -236,6 +254,100 @@ class Simulator:
 
             require_cuda()
         return self
+
+    # ------------------------------------------------------------------ surfaces
+    def _check_surface(self) -> None:
+        from .surface import Cortex
+
+        if not isinstance(self.surface, Cortex):
+            raise TypeError(f"Simulator.surface must be a brainsweep Cortex, got {type(self.surface).__name__}")
+        self.surface.full_region_mapping(self.connectivity.number_of_regions)      # checks the region indices
+        if self.backend != "cpu":
+            raise ValueError("Simulator.surface: surface simulations run on backend='cpu' only")
+        if self.stimulus is not None:
+            raise ValueError("Simulator.surface: region stimuli are not supported in surface simulations")
+        if self.surface.local_connectivity is not None and self.model.n_local_inputs == 0:
+            raise ValueError(f"Simulator.surface has a local connectivity but {type(self.model).__name__} reads no "
+                             "local coupling (its dfun has no lc_0); models with one: Generic2dOscillator, "
+                             "SupHopf, ReducedWongWang, ReducedWongWangExcInh, WilsonCowan, Linear, Epileptor; or "
+                             "give Cortex(..., local_connectivity=None)")
+
+    def _node_regions(self) -> np.ndarray:
+        """The region of every simulation node (the identity in a region simulation)."""
+        R = self.connectivity.number_of_regions
+        if self.surface is None:
+            return np.arange(R)
+        return self.surface.full_region_mapping(R)
+
+    def _n_nodes(self) -> int:
+        """Simulation nodes: regions, or a surface's vertices plus its unmapped regions."""
+        return self.connectivity.number_of_regions if self.surface is None else len(self._node_regions())
+
+    def _to_nodes(self, arr: np.ndarray) -> np.ndarray:
+        """Per-region values along the last axis mapped onto the nodes (TVB's spatialisation); others as given."""
+        arr = np.asarray(arr)
+        R = self.connectivity.number_of_regions
+        if self.surface is not None and arr.ndim and arr.shape[-1] == R and R != self._n_nodes():
+            return arr[..., self._node_regions()]
+        return arr
+
+    def _kernel_order(self) -> np.ndarray:
+        """The original index of each of the kernel's nodes (see :meth:`_surface_layout`)."""
+        if self.surface is None:
+            return np.arange(self._n_nodes())
+        return self._surface_layout(self._n_nodes())["order"]
+
+    def _surface_layout(self, n_nodes: int) -> dict:
+        """The surface kernel's node order and local coupling in it (see ``codegen.generate_surface``).
+
+        ``order[k]`` is the original index of kernel node ``k`` (reverse Cuthill-McKee of the local
+        connectivity), ``position`` its inverse; ``lptr``/``lidx``/``lw`` the local coupling matrix with rows and
+        columns in that order but each row's entries in their original order, so that every node sums its
+        neighbours exactly as without the reordering; ``skew`` the stage distance D.
+        """
+        key = (self.surface.fingerprint(), n_nodes)
+        cached = self._layout_cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        local = self.surface.local_coupling_matrix(n_nodes)
+        order, skew = local_order(local)
+        position = np.empty_like(order)
+        position[order] = np.arange(order.size)
+        counts = np.diff(local.indptr)[order]
+        lptr = np.zeros(n_nodes + 1, dtype=np.int64)
+        lptr[1:] = np.cumsum(counts)
+        entries = np.repeat(local.indptr[order] - lptr[:-1], counts) + np.arange(int(lptr[-1]))
+        layout = {"order": order, "position": position, "skew": skew, "lptr": lptr,
+                  "lidx": position[local.indices[entries]].astype(np.int64), "lw": local.data[entries]}
+        self._layout_cache = (key, layout)
+        return layout
+
+    def _region_averaging(self):
+        """Sparse ``(regions, nodes)`` matrix of region means over the nodes (TVB's ``surface_state_to_rois``)."""
+        import scipy.sparse as sp
+
+        regions = self._node_regions()
+        R = self.connectivity.number_of_regions
+        counts = np.bincount(regions, minlength=R)
+        return sp.csr_array((1.0 / counts[regions], (regions, np.arange(regions.size))), shape=(R, regions.size))
+
+    def _output_space(self, monitor) -> tuple[str, np.ndarray]:
+        """Name and labels of a monitor's spatial dimension: regions, sensors, or (surface) nodes."""
+        if getattr(monitor, "needs_spatial_mask", False):
+            return monitor.output_space_for(self._spatial_mask(monitor), self.connectivity)
+        if self.surface is not None and hasattr(monitor, "surface_output_space"):
+            return monitor.surface_output_space(self.connectivity, self.surface.number_of_vertices,
+                                                self._node_regions())
+        if self.surface is not None and monitor.kind in ("raw", "subsample", "temporal_average") \
+                and type(monitor).output_space is Monitor.output_space:
+            return "node", np.arange(self._n_nodes())
+        return monitor.output_space(self.connectivity)
+
+    def _spatial_mask(self, monitor) -> np.ndarray:
+        """A SpatialAverage's area of every node: its own mask, else the region mapping (surface) or TVB's
+        default mask of a region simulation."""
+        return monitor.mask_for(self._n_nodes(), self._node_regions() if self.surface is not None else None,
+                                self.connectivity)
 
     # ------------------------------------------------------------------ helpers
     def _speed(self) -> float:
@@ -257,8 +369,7 @@ class Simulator:
 
     def _kernel_parameters(self) -> set[str]:
         """``component.name`` of the model and coupling parameters the kernel reads."""
-        n_fixed = self.model.nvar + self.model.n_coupling_inputs
-        used = {f"model.{a}" for a in self.model.derivative().args[n_fixed:]}
+        used = {f"model.{a}" for a in self.model.derivative().args[self.model.n_fixed_args:]}
         for fn in (self.coupling.post_function(), self.coupling.pre_function()):
             if fn is not None:
                 used |= {f"coupling.{a}" for a in fn.args if a in self.coupling.parameter_names}
@@ -278,6 +389,9 @@ class Simulator:
             if comp_name == "integrator" and pname.startswith("noise."):
                 comp_name, pname = "noise", pname[len("noise."):]
             if key == "connectivity.lesion":
+                if self.surface is not None:
+                    raise ValueError("batch['connectivity.lesion'] is not supported in surface simulations; lesion "
+                                     "the connectome (Connectivity.lesioned) instead")
                 arr = np.array(value, dtype=np.float64)
                 if arr.ndim != 2 or arr.shape[1] != N or not np.all((arr >= 0) & (arr <= 1)):
                     raise ValueError(f"batch['connectivity.lesion'] must have shape (B, {N}) with values in [0, 1] "
@@ -319,7 +433,10 @@ class Simulator:
                 raise ValueError(f"batch[{key!r}] has shape {arr.shape}; allowed (B,) one value per member")
             elif f"{comp_name}.{pname}" in self.time_varying:
                 raise ValueError(f"batch key {key!r} is also in time_varying; give it one or the other")
-            elif not (arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == N)):
+            elif self.surface is not None and comp_name == "coupling" and arr.ndim != 1:
+                raise ValueError(f"batch[{key!r}] has shape {arr.shape}; a surface simulation allows (B,) one value "
+                                 "per member for coupling parameters")
+            elif not (arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] in (N, self._n_nodes()))):
                 raise ValueError(f"batch[{key!r}] has shape {arr.shape}; allowed (B,) one value per member or "
                                  f"(B, {N}) one per member and region")
             sizes.add(arr.shape[0])
@@ -344,22 +461,22 @@ class Simulator:
         return B, parsed, seeds, is_batch
 
     def _parameter_table(self, B: int, batch: dict[str, np.ndarray]):
-        """Per used parameter, its (B, N) values; plus the kernel slots."""
-        N = self.connectivity.number_of_regions
+        """Per used parameter, its (B, N) values (N nodes); plus the kernel slots."""
+        N = self._n_nodes()
         S = self.model.nvar
         values: dict[str, np.ndarray] = {}
 
         def full(comp_name: str, comp: Component, pname: str) -> np.ndarray:
-            base = getattr(comp, pname)
+            base = self._to_nodes(getattr(comp, pname))
             arr = np.broadcast_to(base if base.size == N else base[0], (B, N)).astype(np.float64)
             over = batch.get(f"{comp_name}.{pname}")
             if over is not None:
+                over = self._to_nodes(over)
                 arr = np.broadcast_to(over[:, None] if over.ndim == 1 else over, (B, N)).astype(np.float64)
             return arr
 
         dfun = self.model.derivative()
-        n_fixed = S + self.model.n_coupling_inputs
-        for a in dfun.args[n_fixed:]:
+        for a in dfun.args[self.model.n_fixed_args:]:
             values[f"pm_{a}"] = full("model", self.model, a)
         used = set()
         pre = self.coupling.pre_function()
@@ -373,10 +490,16 @@ class Simulator:
         if isinstance(self.integrator, IntegratorStochastic):
             noise = self.integrator.noise
             over = batch.get("noise.nsig")
+            R = self.connectivity.number_of_regions
+
+            def nsig_nodes(value, where):
+                per_region = np.size(value) in (R, S * R) and np.size(value) not in (1, S)
+                return self._to_nodes(broadcast_nsig(value, S, R if per_region else N, where))
+
             if over is None:
-                nsig = np.broadcast_to(noise.nsig_for(S, N), (B, S, N))
+                nsig = np.broadcast_to(nsig_nodes(noise.nsig, "integrator.noise.nsig"), (B, S, N))
             else:
-                nsig = np.stack([broadcast_nsig(row, S, N, "batch['noise.nsig']") for row in over])
+                nsig = np.stack([nsig_nodes(row, "batch['noise.nsig']") for row in over])
             sig = np.sqrt(2.0 * nsig * dt)
             for s in range(S):
                 values[f"ps_sig{s}"] = sig[:, s, :]
@@ -420,6 +543,7 @@ class Simulator:
         return codegen.KernelSpec(
             dtype=self.dtype, lanes=B, time_block=K, unroll=unroll, state_variables=tuple(m.state_variables),
             bounds=bounds, dfun=m.derivative(), n_coupling_inputs=m.n_coupling_inputs,
+            n_local_inputs=m.n_local_inputs, local_vars=tuple(int(v) for v in m.local_coupling_indices),
             voi_exprs=tuple(m.variables_of_interest), cvar=tuple(int(c) for c in m.cvar_indices),
             coupling_outputs=m.n_coupling_inputs, coupling_arity=self.coupling.arity, coupling_channels=self.coupling.n_channels,
             coupling_pre=self.coupling.pre_function(), coupling_post=self.coupling.post_function(),
@@ -432,7 +556,7 @@ class Simulator:
         """Batch member ``lane``'s states ``(H, S, N, 1)`` oldest first (or ``(1, S, N, 1)`` for a history
         constant in time), and TVB's current_step for that history. One member at a time keeps the transient
         memory at ``H x S x N`` values whatever the batch size."""
-        N = self.connectivity.number_of_regions
+        N = self._n_nodes()
         S = self.model.nvar
         ic = self.initial_conditions
         current_step = 0
@@ -441,8 +565,9 @@ class Simulator:
             states = self.model.initial(rng, (H, S, N))[..., None]
         else:
             arr = np.asarray(ic, dtype=np.float64)
-            if arr.ndim in (4, 5) and arr.shape[-1] == 1 and arr.shape[-2] == N:
+            if arr.ndim in (4, 5) and arr.shape[-1] == 1 and arr.shape[-2] in (N, self.connectivity.number_of_regions):
                 arr = arr[..., 0]           # TVB's trailing mode axis
+            arr = self._to_nodes(arr)       # a surface simulation's region-level history: every node its region's
             if arr.ndim == 2 and arr.shape == (S, N):
                 per, L = np.repeat(arr[None, :, :, None], B, axis=3), 1
             elif arr.ndim == 3 and arr.shape[1:] == (S, N):
@@ -544,21 +669,34 @@ class Simulator:
         B = 16 if 4 < members < 16 and not on_gpu else members
         parsed = {k: np.concatenate([v, np.repeat(v[-1:], B - members, axis=0)]) for k, v in user_batch.items()}
         seeds = list(user_seeds) + [user_seeds[-1]] * (B - members)
-        N = self.connectivity.number_of_regions
+        N = self._n_nodes()
+        R = self.connectivity.number_of_regions
+        surface = self.surface is not None
         S = self.model.nvar
         dtype = np.dtype(self.dtype)
 
         slots, values, (ps, pl, pr, pf) = self._parameter_table(B, parsed)
         connections = self._connection_edges()
         targets, sources, weights, idelays = connections
-        K = self.time_block or choose_time_block(targets, sources, idelays)
         unroll = int(self.kernel_options.get("unroll", 4))
         # only the coupling outputs the model reads are computed (TVB computes every cvar's)
         C = self.model.n_coupling_inputs * self.coupling.n_channels
-        edges = build_edges(N, targets, sources, weights, idelays, B, K, unroll, dtype.itemsize,
-                            cache_bytes=self.kernel_options.get("cache_bytes"))
-        H = edges.horizon
-        self._check_memory(C * N * (H + K) * B * dtype.itemsize, n_steps, B, dtype.itemsize)
+        if surface:
+            # the delay ring holds region means, one row per step (no time blocking)
+            K, edges = 1, None
+            H = int(idelays.max()) + 1 if idelays.size else 1
+            self._check_memory(C * R * H * B * dtype.itemsize, n_steps, B, dtype.itemsize)
+            layout_nodes = self._surface_layout(N)
+            order, position = layout_nodes["order"], layout_nodes["position"]
+            # the kernel's nodes are in `order`: per-node parameters follow
+            pr = np.ascontiguousarray(pr.reshape(-1, N)[:, order]).reshape(-1)
+            pf = np.ascontiguousarray(pf.reshape(-1, N, B)[:, order]).reshape(-1)
+        else:
+            K = self.time_block or choose_time_block(targets, sources, idelays)
+            edges = build_edges(N, targets, sources, weights, idelays, B, K, unroll, dtype.itemsize,
+                                cache_bytes=self.kernel_options.get("cache_bytes"))
+            H = edges.horizon
+            self._check_memory(C * N * (H + K) * B * dtype.itemsize, n_steps, B, dtype.itemsize)
         lesion = parsed.get("connectivity.lesion")
         keep = None if lesion is None else 1.0 - lesion.T                    # (N, B)
         spec = self._spec(B, K, slots, unroll, node_scaling=keep is not None)
@@ -573,11 +711,26 @@ class Simulator:
             # ring rows: time t at row t mod H (the current state, oldest-first index H - 1, at row H - 1),
             # rows 0..K-1 repeated at H..H+K-1; on the GPU the ring is (C, H + 1, N, B), time t at row
             # t mod (H + 1), row H written next. Filled one batch member at a time (see _initial_history).
-            hist = np.zeros((C, H + 1, N, B), dtype=dtype) if on_gpu else np.empty((C, N, H + K, B), dtype=dtype)
+            if surface:
+                # the ring holds region means (TVB: the region history of a surface simulation): (C, H, R, B)
+                hist = np.empty((C, H, R, B), dtype=dtype)
+                last_channels = np.empty((S, R, B), dtype=dtype)      # current region means of every variable
+                averaging = self._region_averaging()
+            else:
+                hist = np.zeros((C, H + 1, N, B), dtype=dtype) if on_gpu else np.empty((C, N, H + K, B), dtype=dtype)
+                last_channels = np.empty((C, N, B), dtype=dtype)
             last_state = np.empty((S, N, B), dtype=dtype)
-            last_channels = np.empty((C, N, B), dtype=dtype)
             for b in range(B):
                 states, current = self._initial_history(B, seeds, H, b)
+                last_state[..., b] = states[-1, :, order, 0].T if surface else states[-1, ..., 0]
+                if surface:
+                    L = states.shape[0]
+                    means = (averaging @ states[..., 0].reshape(L * S, N).T).T.reshape(L, S, R, 1)
+                    chans = self._channels(means, {k: v[b:b + 1, :R] for k, v in values.items()})
+                    hist[..., b] = chans[..., 0]                                  # a constant history broadcasts
+                    last_channels[..., b] = means[-1, ..., 0]
+                    del states, chans, means
+                    continue
                 chans = self._channels(states, {k: v[b:b + 1] for k, v in values.items()})   # (C, H or 1, N, 1)
                 if keep is not None:
                     chans = chans * keep[:, b:b + 1]
@@ -587,7 +740,6 @@ class Simulator:
                     ring = np.moveaxis(chans[..., 0], 1, 2)          # (C, N, H or 1)
                     hist[:, :, :H, b] = ring
                     hist[:, :, H:, b] = ring[:, :, np.arange(K) % ring.shape[2]]
-                last_state[..., b] = states[-1, ..., 0]
                 last_channels[..., b] = chans[:, -1, :, 0]
                 del states, chans
             st = _RunState(key=key, X=last_state.reshape(S, N * B),
@@ -597,13 +749,17 @@ class Simulator:
                            posts=[None if on_gpu and _on_device_bold(m) else
                                   m.postprocessor(len(m.voi_indices(len(self.model.variables_of_interest))), N, B,
                                                   dtype, dt, **({"seeds": seeds} if getattr(m, "needs_seeds", False)
-                                                                else {}))
+                                                                else {}),
+                                                  **({"spatial_mask": self._spatial_mask(m)[self._kernel_order()]}
+                                                     if getattr(m, "needs_spatial_mask", False) else {}))
                                   for m in self.monitors])
             self._state = st
 
         t0 = time.perf_counter()
-        kernel = None if on_gpu else load_kernel(codegen.generate(spec))
+        kernel = None if on_gpu else load_kernel(codegen.generate_surface(spec) if surface else codegen.generate(spec))
         sizes = {"X": S * N * B, "hist": C * (H + 1) * N * B if on_gpu else C * N * (H + K) * B, "current": C * N * B}
+        if surface:
+            sizes.update(hist=C * H * R * B, current=S * R * B)
         if len(st.acc) != n_acc or any(a.size != N * B for a in st.acc):
             raise RuntimeError("internal error: monitor accumulators do not match the monitors; call sim.reset()")
         for name, size in sizes.items():
@@ -612,23 +768,24 @@ class Simulator:
                                    f"{size}; call sim.reset()")
         keys = noise_keys(seeds, S, N).reshape(-1) if spec.stochastic else np.zeros(1, dtype=np.uint64)
         half = (N + 1) // 2
-        cb = np.zeros(C * N * K * B, dtype=dtype)
-        vb = np.zeros((C, K + 1, N * B), dtype=dtype)        # per channel: the current values, then each step's
-        cbt = np.zeros(K * C * N * B, dtype=dtype)
         zb = np.zeros(S * 2 * half * B if spec.stochastic else 1, dtype=dtype)
         zh = np.zeros(S * 2 * half * B if spec.stochastic and self.dtype == "float32" else 1, dtype=np.uint32)
-        leo = np.empty_like(edges.loff)
-        lw = edges.lw.astype(dtype)
-        sw = edges.sw.astype(dtype)
-        if keep is None:
-            wsum = edges.weight_sum.astype(dtype)
-            keep_arr = np.ones(1, dtype=dtype)
-        else:
-            # what TVB's weights would sum to with the lesioned rows and columns scaled: keep_i sum_j w_ij keep_j
-            wsum = np.stack([keep[:, b] * np.bincount(targets, weights=weights * keep[sources, b], minlength=N)
-                             for b in range(B)], axis=1).reshape(-1).astype(dtype)
-            keep_arr = np.ascontiguousarray(keep, dtype=dtype).reshape(-1)
-        wself = edges.weight_self.astype(dtype)
+        if not surface:
+            cb = np.zeros(C * N * K * B, dtype=dtype)
+            vb = np.zeros((C, K + 1, N * B), dtype=dtype)        # per channel: the current values, then each step's
+            cbt = np.zeros(K * C * N * B, dtype=dtype)
+            leo = np.empty_like(edges.loff)
+            lw = edges.lw.astype(dtype)
+            sw = edges.sw.astype(dtype)
+            if keep is None:
+                wsum = edges.weight_sum.astype(dtype)
+                keep_arr = np.ones(1, dtype=dtype)
+            else:
+                # what TVB's weights would sum to with the lesioned rows and columns scaled: keep_i sum_j w_ij keep_j
+                wsum = np.stack([keep[:, b] * np.bincount(targets, weights=weights * keep[sources, b], minlength=N)
+                                 for b in range(B)], axis=1).reshape(-1).astype(dtype)
+                keep_arr = np.ascontiguousarray(keep, dtype=dtype).reshape(-1)
+            wself = edges.weight_self.astype(dtype)
 
         first_step = st.step + 1
         mons = self.monitors
@@ -637,12 +794,18 @@ class Simulator:
         sample_steps = [m.sample_steps(first_step, n_steps, dt) for m in mons]
         kernel_steps = [m.kernel_steps(first_step, n_steps, dt) if post is not None else None
                         for m, post in zip(mons, st.posts)]
-        spaces = [m.output_space(self.connectivity) for m in mons]
+        spaces = [self._output_space(m) for m in mons]
         n_space = [len(labels) for _, labels in spaces]
         outs = [np.full(len(s) * v * M * B, np.nan, dtype=dtype) for s, v, M in zip(sample_steps, n_voi, n_space)]
         written = [0] * len(mons)
         recorded = [0] * len(mons)
         chunk = int(chunk_steps) if chunk_steps else max(K, (1 << 14) // K * K)
+        if not chunk_steps and any(post is not None for post in st.posts):
+            # a post-processed monitor's chunk of samples is a scratch buffer of samples x voi x nodes x lanes:
+            # keep it near 64 MiB (a 16k-vertex surface batch would otherwise ask for gigabytes)
+            per_step = max(v * N * B * dtype.itemsize / k for post, k, v in zip(st.posts, isteps, n_voi)
+                           if post is not None)
+            chunk = max(K, min(chunk, int((1 << 26) / per_step) // K * K))
         if chunk < 1:
             raise ValueError(f"chunk_steps must be a positive integer, got {chunk_steps!r}")
         # monitors with a post-processor: the kernel records a chunk at a time into a scratch buffer
@@ -659,6 +822,21 @@ class Simulator:
         if self.stimulus is not None:
             w = parsed.get("stimulus.weight")
             stim_w[:] = (np.repeat(self.stimulus.weight[:, None], B, axis=1) if w is None else w.T).reshape(-1)
+        if surface:
+            rows = codegen.surface_work_rows(spec)
+            # stage values live a few D nodes: rings of `window` nodes (a power of two) stay in cache
+            window = 1 << int(np.ceil(np.log2(len(codegen.scheme_stages(spec)) * layout_nodes["skew"] + 2)))
+            full_rows = codegen.surface_full_rows(spec)
+            work = [np.zeros((N if k in full_rows else window) * B, dtype=dtype) for k in range(len(rows))]
+            creg = np.zeros(max(1, spec.n_outputs) * R * B, dtype=dtype)
+            lcb = np.zeros(max(1, spec.n_local_inputs) * B, dtype=dtype)
+            eptr, esrc, edel, ew = csr_edges(R, targets, sources, weights, idelays)
+            ew = ew.astype(dtype)
+            region_wsum = np.bincount(targets, weights=weights, minlength=R).astype(dtype)
+            inv_count = (1.0 / np.bincount(self._node_regions(), minlength=R)).astype(dtype)
+            lptr, lidx, lw = layout_nodes["lptr"], layout_nodes["lidx"], layout_nodes["lw"].astype(dtype)
+            skew = layout_nodes["skew"]
+            regmap = self._node_regions()[order].astype(np.int64)
         if on_gpu:
             from .cuda import DeviceRun
 
@@ -685,6 +863,12 @@ class Simulator:
                      for o, w, v, M, buf in zip(outs, written, n_voi, n_space, scratch)]
             if on_gpu:
                 st.slot = device.launch(n, st.step + 1, st.slot, ptv, stim_t, count, views)
+            elif surface:
+                st.slot = int(kernel(n, st.step + 1, st.slot, H, R, skew, order, st.hist, st.current, creg, lcb,
+                                     zb, zh, keys,
+                                     eptr, esrc, edel, ew, region_wsum, regmap, inv_count, lptr, lidx, lw,
+                                     stim_t, stim_w, ptv, chunk, ps, pl, pr, pf, isteps, count,
+                                     *views, *st.acc, *st.X, *work))
             else:
                 vb[:, 0] = st.current.reshape(C, N * B)
                 st.slot = int(kernel(n, st.step + 1, st.slot, H, st.hist, cb, cbt, zb, zh, keys,
@@ -695,10 +879,16 @@ class Simulator:
             for m, post in enumerate(st.posts):
                 c = int(count[m])
                 if post is None:
+                    if surface and c:        # node-level records, in the kernel's node order: put them back
+                        size = n_voi[m] * N * B
+                        block = outs[m][written[m] * size:(written[m] + c) * size].reshape(c, n_voi[m], N, B)
+                        block[:] = block[:, :, position]
                     written[m] += c
                     continue
-                new = post.feed(scratch[m][:c * n_voi[m] * N * B].reshape(c, n_voi[m], N, B),
-                                kernel_steps[m][recorded[m]:recorded[m] + c])
+                samples = scratch[m][:c * n_voi[m] * N * B].reshape(c, n_voi[m], N, B)
+                if surface and not getattr(post, "any_node_order", False):
+                    samples = samples[:, :, position]
+                new = post.feed(samples, kernel_steps[m][recorded[m]:recorded[m] + c])
                 size = n_voi[m] * n_space[m] * B
                 recorded[m] += c
                 outs[m][written[m] * size:(written[m] + len(new)) * size] = new.reshape(-1)
@@ -753,7 +943,7 @@ class Simulator:
     def _check_memory(self, history_bytes: int, n_steps: int, B: int, itemsize: int) -> None:
         """Refuse, before allocating, a run whose buffers cannot fit in this machine's memory."""
         n_voi = len(self.model.variables_of_interest)
-        out_bytes = sum((n_steps // mon.istep(self.integrator.dt) + 1) * len(mon.output_space(self.connectivity)[1])
+        out_bytes = sum((n_steps // mon.istep(self.integrator.dt) + 1) * len(self._output_space(mon)[1])
                         for mon in self.monitors) * n_voi * B * itemsize
         try:
             total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
@@ -813,6 +1003,9 @@ class Simulator:
             "time_block": self.time_block,
             "kernel_options": self.kernel_options,
             "stimulus": None if self.stimulus is None else self.stimulus.to_dict(),
+            "surface": None if self.surface is None else {"source": self.surface.source,
+                                                          "fingerprint": self.surface.fingerprint(),
+                                                          "number_of_nodes": self._n_nodes()},
             "time_varying": {k: v.to_dict() if isinstance(v, Equation) else repr(v)
                              for k, v in self.time_varying.items()},
         }

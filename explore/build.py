@@ -75,8 +75,21 @@ def build_simulator(spec: SweepSpec, connectivity: Connectivity, backend: str = 
         weight = np.zeros(connectivity.number_of_regions)
         weight[connectivity.region_indices(spec.stimulus["regions"])] = float(spec.stimulus.get("weight", 1.0))
         stim = stimuli.StimuliRegion(temporal=temporal, weight=weight)
+    surface = None
+    if spec.surface is not None:
+        surface = tvb_data_cortex(spec.surface["tvb_data"], spec.surface["local_connectivity"],
+                                  spec.surface["coupling_strength"])
     return Simulator(connectivity, model, cpl, integ, mons, initial_conditions=ic, dtype=spec.dtype, stimulus=stim,
-                     backend=backend)
+                     backend=backend, surface=surface)
+
+
+@functools.lru_cache(maxsize=4)
+def tvb_data_cortex(n_regions: int, local_connectivity: bool, coupling_strength: float):
+    """tvb-data's cortex, loaded once per worker process (blocks of a surface sweep share it)."""
+    from brainsweep.engine import Cortex
+
+    return Cortex.from_tvb_data(n_regions, local_connectivity=local_connectivity,
+                                coupling_strength=coupling_strength)
 
 
 def has_gpu_resource() -> bool:

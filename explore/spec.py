@@ -87,6 +87,9 @@ class SweepSpec:
     batch_size: int = 16
     dtype: str = "float64"
     stimulus: dict | None = None
+    #: a cortical surface (surface simulation): {tvb_data: 76 or 192, local_connectivity, coupling_strength,
+    #: store_vertices}; None for a region simulation
+    surface: dict | None = None
     name: str = "sweep"
     #: where blocks run: "cpu", "cuda" (workers with a GPU resource) or "auto" (the GPU where a worker has one)
     backend: str = "cpu"
@@ -106,6 +109,8 @@ class SweepSpec:
         d["axis_order"] = [a.name for a in self.axes]      # sort_keys below would hide the grid's order
         if d["backend"] == "cpu":
             del d["backend"]           # stores made before the GPU backend existed keep their fingerprint
+        if d["surface"] is None:
+            del d["surface"]           # nor do region sweeps made before surfaces
         return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -220,7 +225,7 @@ def parse_spec(raw: dict, source: str = "") -> SweepSpec:
     from brainsweep.engine import integrators, models, monitors
 
     top = ("name", "connectivity", "model", "coupling", "integrator", "monitors", "features", "length",
-           "transient", "seed", "repeats", "axes", "combine", "batch_size", "dtype", "stimulus", "backend")
+           "transient", "seed", "repeats", "axes", "combine", "batch_size", "dtype", "stimulus", "backend", "surface")
     raw = _mapping("spec", raw, required=("connectivity", "model", "integrator", "monitors", "length", "axes"),
                    allowed=top)
     conn = _mapping("connectivity", raw["connectivity"],
@@ -269,6 +274,21 @@ def parse_spec(raw: dict, source: str = "") -> SweepSpec:
     elif "noise" in integ:
         _fail(f"integrator.noise: {integ['name']} is deterministic; use EulerStochastic or HeunStochastic")
 
+    surface = raw.get("surface")
+    if surface is not None:
+        surface = _mapping("surface", surface, required=("tvb_data",),
+                           allowed=("tvb_data", "local_connectivity", "coupling_strength", "store_vertices"))
+        if surface["tvb_data"] not in (76, 192):
+            _fail(f"surface.tvb_data must be 76 or 192 (tvb-data's 16k cortex mapped to those connectomes), got "
+                  f"{surface['tvb_data']!r}")
+        if conn.get("tvb_data", surface["tvb_data"]) != surface["tvb_data"] or "tvb_data" not in conn:
+            _fail(f"surface.tvb_data: the cortex maps onto tvb-data's {surface['tvb_data']}-region connectome; set "
+                  f"connectivity: {{tvb_data: {surface['tvb_data']}}}")
+        for key in ("local_connectivity", "store_vertices"):
+            if not isinstance(surface.setdefault(key, key == "local_connectivity"), bool):
+                _fail(f"surface.{key} must be true or false, got {surface[key]!r}")
+        surface["coupling_strength"] = _number("surface.coupling_strength", surface.get("coupling_strength", 1.0),
+                                               minimum=0)
     mons = raw["monitors"]
     if not isinstance(mons, list) or not mons:
         _fail("monitors must be a non-empty list, e.g. [{name: TemporalAverage, period: 1.0}]")
@@ -286,6 +306,10 @@ def parse_spec(raw: dict, source: str = "") -> SweepSpec:
             instance.istep(integ["dt"])
         except (TypeError, ValueError) as exc:
             _fail(f"monitors[{k}]: {exc}")
+        if surface is not None and not surface["store_vertices"] and cls.output_space is monitors.Monitor.output_space \
+                and not getattr(cls, "needs_spatial_mask", False):
+            _fail(f"monitors[{k}]: {mon['name']} would record every vertex of the 16,384-vertex surface; record "
+                  "region means (SpatialAverage) or sensors (EEG, MEG), or set surface.store_vertices: true")
         monitor_names.append(monitors.output_name(instance))
         monitor_periods.append(float(getattr(instance, "period", integ["dt"])))
         parsed_mons.append(mon)
@@ -367,7 +391,7 @@ def parse_spec(raw: dict, source: str = "") -> SweepSpec:
         seed=_number("seed", raw.get("seed", 0), integer=True, minimum=0),
         repeats=_number("repeats", raw.get("repeats", 1), integer=True, minimum=1), axes=tuple(axes),
         combine=combine, batch_size=_number("batch_size", raw.get("batch_size", 16), integer=True, minimum=1),
-        dtype=dtype, stimulus=stim, backend=backend, source=source)
+        dtype=dtype, stimulus=stim, backend=backend, surface=surface, source=source)
 
 
 def read_spec_file(spec) -> tuple[dict, str]:

@@ -6,7 +6,7 @@ Replace ``tvb.simulator.lab``, ``tvb.simulator`` and ``tvb.datatypes`` with ``br
     from brainsweep.lab.models import WilsonCowan      # was: from tvb.simulator.models import WilsonCowan
     from brainsweep.lab import connectivity            # was: from tvb.datatypes import connectivity
 
-and the rest of the script runs unchanged on brainsweep's compiled kernel: ``connectivity``, ``models``,
+and the rest of the script runs unchanged on brainsweep's compiled kernel: ``connectivity``, ``cortex`` (surface simulations), ``models``,
 ``coupling``, ``integrators``, ``noise``, ``monitors``, ``simulator``, ``patterns``, ``equations``, ``sensors``,
 ``projections``, ``region_mapping``, ``time_series``, ``graph`` and TVB's ``plot_*`` helpers. Everything here is a
 thin translation onto brainsweep's own API (:mod:`brainsweep.engine`): the models, couplings, integrators and
@@ -24,12 +24,12 @@ if _sys.platform.startswith("linux") and "DISPLAY" not in _os.environ and "MPLBA
     except Exception:  # noqa: BLE001 - matplotlib is optional for simulations
         pass
 
-from . import (connectivity, coupling, equations, graph, integrators, models, monitors, noise, patterns,  # noqa: E402
-               projections, region_mapping, sensors, simulator, time_series)
+from . import (connectivity, cortex, coupling, equations, graph, integrators, local_connectivity,  # noqa: E402
+               models, monitors, noise, patterns, projections, region_mapping, sensors, simulator, time_series)
 from .porting import port_source  # noqa: E402
 from .plot import (hinton_diagram, plot_3d_centres, plot_connectivity, plot_matrix, plot_pattern,  # noqa: E402
                    plot_tri_matrix)
 
-__all__ = ["connectivity", "coupling", "equations", "graph", "integrators", "models", "monitors", "noise", "patterns",
+__all__ = ["connectivity", "cortex", "local_connectivity", "coupling", "equations", "graph", "integrators", "models", "monitors", "noise", "patterns",
            "projections", "region_mapping", "sensors", "simulator", "time_series", "hinton_diagram",
            "plot_3d_centres", "plot_connectivity", "plot_matrix", "plot_pattern", "plot_tri_matrix"]

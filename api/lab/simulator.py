@@ -8,7 +8,8 @@ parameter values (``sim.model.a = ...``) apply from then on.
 
 Differences from TVB a script may notice: the noise comes from brainsweep's counter-based generator keyed by
 ``integrator.noise.noise_seed`` (reproducible on any machine and batch, but not TVB's Mersenne-Twister numbers);
-random initial conditions are drawn from that seed too; surface simulations are not supported here.
+random initial conditions are drawn from that seed too. Surface simulations (``surface=cortex.Cortex...``) run
+on the engine's surface kernel (:mod:`brainsweep.engine.surface`).
 """
 from __future__ import annotations
 
@@ -83,9 +84,6 @@ class Simulator:
 
         Configuring again starts the next ``run`` from the initial conditions.
         """
-        if self.surface is not None:
-            raise ValueError("Simulator.surface: cortical-surface simulations are not available in brainsweep.lab "
-                             "yet; use a region simulation (surface=None)")
         conn = self.connectivity
         if conn is None:
             raise ValueError("Simulator.connectivity: not set; e.g. connectivity.Connectivity.from_file()")
@@ -112,10 +110,14 @@ class Simulator:
         ic = self.initial_conditions
         if ic is not None:
             ic = np.asarray(ic, dtype=np.float64)
+        surface = self.surface
+        if surface is not None and hasattr(surface, "to_brainsweep"):
+            surface = surface.to_brainsweep()
         self._engine = _EngineSimulator(
             engine_conn, model=self.model, coupling=self.coupling, integrator=self.integrator, monitors=mons,
             initial_conditions=ic, seed=self._noise_seed(), dtype=self.dtype, stimulus=stim,
-            time_varying=self.time_varying, simulation_length=float(self.simulation_length)).configure()
+            time_varying=self.time_varying, simulation_length=float(self.simulation_length),
+            surface=surface).configure()
         return self
 
     def _noise_seed(self) -> int:

@@ -66,11 +66,11 @@ class Epileptor(Model):
     cvar = ("x1", "x2")
 
     @staticmethod
-    def dfun(x1, y1, z, x2, y2, g, c_0, c_1, x0, Iext, Iext2, a, b, slope, tt, Kvf, c, d, r, Ks, Kf, aa, bb,
+    def dfun(x1, y1, z, x2, y2, g, c_0, c_1, lc_0, x0, Iext, Iext2, a, b, slope, tt, Kvf, c, d, r, Ks, Kf, aa, bb,
              tau, modification):
         # population 1
         f1 = where(x1 < 0.0, -a * x1 ** 2 + b * x1, slope - x2 + 0.6 * (z - 4.0) ** 2)
-        dx1 = tt * (y1 - z + Iext + Kvf * c_0 + f1 * x1)
+        dx1 = tt * (y1 - z + Iext + lc_0 + Kvf * c_0 + f1 * x1)
         dy1 = tt * (c - d * x1 ** 2 - y1)
         # energy
         z7 = where(z < 0.0, -0.1 * z ** 7, 0.0)

@@ -28,5 +28,5 @@ class Linear(Model):
     cvar = ("x",)
 
     @staticmethod
-    def dfun(x, c_0, gamma):
-        return gamma * x + c_0
+    def dfun(x, c_0, lc_0, gamma):
+        return gamma * x + c_0 + lc_0

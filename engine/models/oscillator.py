@@ -10,7 +10,7 @@ class Generic2dOscillator(Model):
     ``Generic2dOscillator``; FitzHugh 1961, Nagumo 1962, Stefanescu & Jirsa 2008).
 
     .. math::
-        \dot V &= d\,\tau\,(\alpha W - f V^3 + e V^2 + g V + \gamma I + \gamma c_0) \\
+        \dot V &= d\,\tau\,(\alpha W - f V^3 + e V^2 + g V + \gamma I + \gamma c_0 + lc_0) \\
         \dot W &= \frac{d}{\tau}\,(a + b V + c V^2 - \beta W)
 
     The defaults give FitzHugh-Nagumo-like excitable dynamics; ``a = 2`` gives a limit cycle. Time in ms.
@@ -34,11 +34,12 @@ class Generic2dOscillator(Model):
     variables_of_interest = ("V",)
     voi_choices = ("V", "W", "V + W", "V - W")
     cvar = ("V",)
+    local_coupling = ("V",)
 
     @staticmethod
-    def dfun(V, W, c_0, tau, I, a, b, c, d, e, f, g, alpha, beta, gamma):
+    def dfun(V, W, c_0, lc_0, tau, I, a, b, c, d, e, f, g, alpha, beta, gamma):
         V2 = V * V
-        dV = d * tau * (alpha * W - f * V2 * V + e * V2 + g * V + gamma * I + gamma * c_0)
+        dV = d * tau * (alpha * W - f * V2 * V + e * V2 + g * V + gamma * I + gamma * c_0 + lc_0)
         dW = d * (a + b * V + c * V2 - beta * W) / tau
         return dV, dW
 
@@ -99,7 +100,7 @@ class SupHopf(Model):
     cvar = ("x", "y")
 
     @staticmethod
-    def dfun(x, y, c_0, c_1, a, omega):
-        dx = (a - x ** 2 - y ** 2) * x - omega * y + c_0
+    def dfun(x, y, c_0, c_1, lc_0, a, omega):
+        dx = (a - x ** 2 - y ** 2) * x - omega * y + c_0 + lc_0
         dy = (a - x ** 2 - y ** 2) * y + omega * x + c_1
         return dx, dy

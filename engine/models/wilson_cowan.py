@@ -57,12 +57,13 @@ class WilsonCowan(Model):
     variables_of_interest = ("E",)
     voi_choices = ("E", "I", "E + I", "E - I")
     cvar = ("E", "I")
+    local_coupling = ("E", "I")
 
     @staticmethod
-    def dfun(E, I, c_0, c_ee, c_ei, c_ie, c_ii, tau_e, tau_i, a_e, b_e, c_e, theta_e, a_i, b_i, theta_i, c_i,
+    def dfun(E, I, c_0, lc_0, lc_1, c_ee, c_ei, c_ie, c_ii, tau_e, tau_i, a_e, b_e, c_e, theta_e, a_i, b_i, theta_i, c_i,
              r_e, r_i, k_e, k_i, P, Q, alpha_e, alpha_i, shift_sigmoid):
-        x_e = alpha_e * (c_ee * E - c_ei * I + P - theta_e + c_0)
-        x_i = alpha_i * (c_ie * E - c_ii * I + Q - theta_i)
+        x_e = alpha_e * (c_ee * E - c_ei * I + P - theta_e + c_0 + lc_0 + lc_1)
+        x_i = alpha_i * (c_ie * E - c_ii * I + Q - theta_i + lc_0 + lc_1)
         shift = shift_sigmoid > 0.5
         s_e = where(shift,
                     c_e * (1.0 / (1.0 + exp(-a_e * (x_e - b_e))) - 1.0 / (1.0 + exp(-a_e * -b_e))),

@@ -37,8 +37,8 @@ class ReducedWongWang(Model):
     cvar = ("S",)
 
     @staticmethod
-    def dfun(S, c_0, a, b, d, gamma, tau_s, w, J_N, I_o):
-        x = w * J_N * S + I_o + J_N * c_0
+    def dfun(S, c_0, lc_0, a, b, d, gamma, tau_s, w, J_N, I_o):
+        x = w * J_N * S + I_o + J_N * c_0 + J_N * lc_0
         u = a * x - b
         y = d * u
         H = where(abs(y) < 1e-3, (1.0 + y * (0.5 + y * (1.0 / 12.0 - y * y / 720.0))) / d, u / (1.0 - exp(-y)))
@@ -98,9 +98,9 @@ class ReducedWongWangExcInh(Model):
     cvar = ("S_e",)
 
     @staticmethod
-    def dfun(S_e, S_i, c_0, a_e, b_e, d_e, gamma_e, tau_e, w_p, J_N, W_e, a_i, b_i, d_i, gamma_i, tau_i,
+    def dfun(S_e, S_i, c_0, lc_0, a_e, b_e, d_e, gamma_e, tau_e, w_p, J_N, W_e, a_i, b_i, d_i, gamma_i, tau_i,
              J_i, W_i, I_o, I_ext, G, lamda):
-        cc = G * J_N * c_0
+        cc = G * J_N * (c_0 + lc_0)
         jnSe = J_N * S_e
 
         x = w_p * jnSe - J_i * S_i + W_e * I_o + cc + I_ext

@@ -234,7 +234,7 @@ def test_to_brainsweep_and_to_sweep_spec(tmp_path):
 
 def test_unsupported_inputs_fail_early_naming_the_field():
     conn = connectivity.Connectivity.from_file()
-    with pytest.raises(ValueError, match="Simulator.surface"):
+    with pytest.raises(TypeError, match="Simulator.surface must be a brainsweep Cortex"):
         simulator.Simulator(connectivity=conn, surface=object()).configure()
     with pytest.raises(ValueError, match="Simulator.connectivity"):
         simulator.Simulator().configure()

@@ -1,0 +1,277 @@
+"""Surface simulations: tvb-data's 16k cortex against tvb-library's surface simulator, the surface kernel's own
+invariants (node order, batches), Cortex loaders (tvb-data, GIFTI, FreeSurfer) and their errors."""
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import brainsweep.engine as bs
+from brainsweep.engine import Cortex, LocalConnectivity, SpatialAverage
+from brainsweep.engine.surface import local_order
+
+CONN = bs.Connectivity.from_tvb_data()
+CORTEX = Cortex.from_tvb_data()
+DT = 2.0 ** -4
+
+
+def tvb_surface_run(ic: np.ndarray, length: float, coupling_a: float):
+    """tvb-library's own surface simulation: Generic2dOscillator, 76 regions, 16k cortex + local connectivity."""
+    pytest.importorskip("tvb.simulator")
+    from tvb.datatypes import connectivity, cortex
+    from tvb.simulator import coupling, integrators, models, monitors, simulator
+
+    logging.getLogger("tvb").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        conn = connectivity.Connectivity.from_file()
+        conn.configure()
+        ctx = cortex.Cortex.from_file(local_connectivity_file="local_connectivity_16384.mat")
+        ctx.region_mapping_data.connectivity = conn
+        ctx.configure()
+        sim = simulator.Simulator(model=models.Generic2dOscillator(), connectivity=conn,
+                                  coupling=coupling.Linear(a=np.array([coupling_a])),
+                                  integrator=integrators.HeunDeterministic(dt=DT),
+                                  monitors=(monitors.TemporalAverage(period=1.0), monitors.SpatialAverage(period=1.0)),
+                                  surface=ctx, initial_conditions=ic[..., None], simulation_length=length)
+        sim.configure()
+        (t_ta, ta), (t_sa, sa) = sim.run()
+    return t_ta, ta[..., 0], t_sa, sa[..., 0]
+
+
+def ours(ic: np.ndarray, length: float, coupling_a, **kwargs):
+    sim = bs.Simulator(CONN, bs.models.Generic2dOscillator(), bs.coupling.Linear(a=coupling_a),
+                       bs.integrators.HeunDeterministic(dt=DT),
+                       [bs.monitors.TemporalAverage(period=1.0), SpatialAverage(period=1.0)],
+                       initial_conditions=ic, surface=CORTEX, **kwargs)
+    return sim.run(length)
+
+
+def constant_history(seed: int = 0) -> np.ndarray:
+    """TVB needs a full history for a deterministic surface run (a shorter one is padded at random)."""
+    n = CORTEX.number_of_vertices
+    horizon = CONN.horizon(DT) + 1         # TVB's horizon counts zero-weight tracts too: give more, both take the last
+    rng = np.random.default_rng(seed)
+    x0 = np.stack([rng.uniform(-1.0, 1.0, n), rng.uniform(-1.0, 1.0, n)])
+    tvb_horizon = int(np.rint(CONN.tract_lengths.max() / CONN.conduction_speed / DT)) + 1
+    return np.repeat(x0[None], max(horizon, tvb_horizon), axis=0)
+
+
+def test_surface_simulation_matches_tvb_library():
+    """Generic2dOscillator on the 16,384-vertex cortex, 76 regions, tvb-data's local connectivity, Heun dt 2^-4."""
+    ic = constant_history()
+    t_ta, ta, t_sa, sa = tvb_surface_run(ic, 10.0, 0.1)
+    ds = ours(ic, 10.0, 0.1)
+    np.testing.assert_allclose(ds.time_temporal_average.values, t_ta)
+    np.testing.assert_allclose(ds.time_spatial_average.values, t_sa)
+    assert ds.temporal_average.dims == ("time_temporal_average", "variable", "node")
+    assert ds.spatial_average.dims == ("time_spatial_average", "variable", "region")
+    assert list(ds.region.values) == [str(x) for x in CONN.region_labels]
+    assert np.abs(ta[-1] - ta[0]).max() > 0.1                       # the run moves: not a trivial agreement
+    for got, ref in ((ds.temporal_average.values, ta), (ds.spatial_average.values, sa)):
+        assert np.abs(got - ref).max() <= 1e-6 * np.abs(ref).max()
+
+
+def test_surface_batch_members_equal_single_runs_and_noise_is_per_node():
+    """A member's result depends on its parameters and seed only (stochastic, local coupling, node reordering)."""
+    n = CORTEX.number_of_vertices
+    x0 = np.stack([np.linspace(-1, 1, n), np.cos(np.arange(n))])
+
+    def make():
+        return bs.Simulator(CONN, bs.models.Generic2dOscillator(), bs.coupling.Linear(a=0.05),
+                            bs.integrators.HeunStochastic(dt=DT, noise=bs.noise.Additive(nsig=1e-4)),
+                            [SpatialAverage(period=0.5), bs.monitors.SubSample(period=1.0)], initial_conditions=x0,
+                            surface=CORTEX, seed=5)
+
+    batch = make().run(3.0, batch={"coupling.a": np.array([0.01, 0.05, 0.2])}, seeds=[4, 5, 6])
+    alone = make().run(3.0)                                  # coupling a = 0.05, seed 5: member 1
+    np.testing.assert_array_equal(batch.spatial_average.values[1], alone.spatial_average.values)
+    np.testing.assert_array_equal(batch.sub_sample.values[1], alone.sub_sample.values)
+    # SpatialAverage of the node records = region means of SubSample's records at the shared times
+    sub = alone.sub_sample.values[:, 0]                       # (time, node), every 1 ms
+    regions = CORTEX.full_region_mapping(CONN.number_of_regions)
+    counts = np.bincount(regions)
+    means = np.stack([np.bincount(regions, weights=row) / counts for row in sub])
+    np.testing.assert_allclose(alone.spatial_average.values[1::2, 0], means, rtol=1e-12, atol=1e-14)
+    assert np.abs(batch.spatial_average.values[0] - batch.spatial_average.values[2]).max() > 1e-6
+
+
+def test_skewed_pass_equals_a_plain_stagewise_reference():
+    """The fused kernel (reordered nodes, stages D apart) against a direct numpy transcription of TVB's loop on a
+    small mesh: Euler and RK4 (one and four stages) with local coupling and per-region parameters."""
+    rng = np.random.default_rng(1)
+    n_regions, per_region = 6, 40
+    n = n_regions * per_region
+    vertices = rng.normal(size=(n, 3))
+    mapping = np.repeat(np.arange(n_regions), per_region)
+    rows = np.repeat(np.arange(n), 4)
+    cols = (rows + rng.integers(-30, 30, rows.size)) % n
+    local = sp.csr_array((rng.uniform(0.0, 0.05, rows.size), (rows, cols)), shape=(n, n))
+    cortex = Cortex(vertices, np.zeros((0, 3), dtype=int), mapping, LocalConnectivity(local), coupling_strength=0.7)
+    w = rng.uniform(0, 1, (n_regions, n_regions))
+    conn = bs.Connectivity(w, rng.uniform(5, 40, (n_regions, n_regions)), conduction_speed=4.0)
+    x0 = np.stack([rng.uniform(-1, 1, n), rng.uniform(-1, 1, n)])
+    model = bs.models.Generic2dOscillator(a=rng.uniform(-2.5, -1.5, n_regions))
+    dt, steps = 0.1, 60
+    for integrator in (bs.integrators.EulerDeterministic(dt=dt), bs.integrators.RungeKutta4thOrderDeterministic(dt=dt)):
+        sim = bs.Simulator(conn, model, bs.coupling.Linear(a=0.3), integrator, [bs.monitors.Raw()],
+                           initial_conditions=x0, surface=cortex)
+        got = sim.run(steps * dt).raw.values[:, 0]                    # (time, node)
+        # reference: region means into a history, region coupling, local coupling per stage
+        idel = conn.idelays(dt)
+        lc = 0.7 * local.toarray()
+        counts = np.bincount(mapping)
+        history = [np.bincount(mapping, weights=x0[0]) / counts]
+        x = x0.copy()
+        a_node = model.a[mapping]
+        pars = {k: v[0] for k, v in model.parameters().items() if k != "a"}
+
+        def dfun(state, c_node):        # TVB's Generic2dOscillator with lc_0 = local_coupling * V
+            V, W = state
+            return np.array([
+                pars["d"] * pars["tau"] * (pars["alpha"] * W - pars["f"] * V ** 3 + pars["e"] * V ** 2 + pars["g"] * V
+                                          + pars["gamma"] * pars["I"] + pars["gamma"] * c_node + lc @ V),
+                pars["d"] * (a_node + pars["b"] * V + pars["c"] * V ** 2 - pars["beta"] * W) / pars["tau"]])
+
+        ref = []
+        for step in range(steps):
+            past = np.array(history)
+            delayed = np.array([[past[max(0, len(past) - 1 - idel[i, j]), j] for j in range(n_regions)]
+                                for i in range(n_regions)])
+            c_node = (0.3 * (w * delayed).sum(axis=1))[mapping]
+            if integrator.scheme == "euler":
+                x = x + dt * dfun(x, c_node)
+            else:
+                k1 = dfun(x, c_node)
+                k2 = dfun(x + dt / 2 * k1, c_node)
+                k3 = dfun(x + dt / 2 * k2, c_node)
+                k4 = dfun(x + dt * k3, c_node)
+                x = x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+            history.append(np.bincount(mapping, weights=x[0]) / counts)
+            ref.append(x[0].copy())
+        np.testing.assert_allclose(got, np.array(ref), rtol=1e-10, atol=1e-12)
+
+
+def test_local_order_reduces_the_bandwidth_of_the_tvb_cortex():
+    order, skew = local_order(CORTEX.local_coupling_matrix(CORTEX.number_of_vertices))
+    assert sorted(order) == list(range(CORTEX.number_of_vertices))
+    assert skew < 400                                          # 8,133 in the file's own vertex order
+
+
+def test_cortex_loaders_and_region_mappings():
+    assert CORTEX.number_of_vertices == 16384 and CORTEX.number_of_triangles == 32760
+    assert CORTEX.local_connectivity.matrix.nnz == 98280
+    c192 = Cortex.from_tvb_data(192, local_connectivity=False)
+    conn192 = bs.Connectivity.from_tvb_data(192)
+    full = c192.full_region_mapping(192)
+    # vertices first, then one node per region without vertices (TVB's Cortex.region_mapping)
+    assert full.size > 16384 and sorted(set(full)) == list(range(192))
+    np.testing.assert_array_equal(full[:16384], c192.region_mapping)
+    sim = bs.Simulator(conn192, bs.models.Generic2dOscillator(), bs.coupling.Linear(a=0.01),
+                       bs.integrators.HeunDeterministic(dt=0.1), [SpatialAverage(period=1.0)], surface=c192)
+    ds = sim.run(2.0)
+    assert ds.spatial_average.shape == (2, 1, 192) and np.isfinite(ds.spatial_average.values).all()
+
+
+def test_cortex_from_gifti_and_freesurfer_files(tmp_path):
+    nib = pytest.importorskip("nibabel")
+    vertices = CORTEX.vertices[:300].astype(np.float32)
+    triangles = CORTEX.triangles[np.all(CORTEX.triangles < 300, axis=1)].astype(np.int32)
+    mapping = np.arange(300) % 3
+    labels = ["lA", "lB", "lC"]
+    gii = nib.gifti.GiftiImage(darrays=[
+        nib.gifti.GiftiDataArray(vertices, intent="NIFTI_INTENT_POINTSET"),
+        nib.gifti.GiftiDataArray(triangles, intent="NIFTI_INTENT_TRIANGLE")])
+    nib.save(gii, tmp_path / "ctx.surf.gii")
+    table = nib.gifti.GiftiLabelTable()
+    for key, name in enumerate(labels):
+        lab = nib.gifti.GiftiLabel(key=key)
+        lab.label = name
+        table.labels.append(lab)
+    lab_img = nib.gifti.GiftiImage(labeltable=table, darrays=[
+        nib.gifti.GiftiDataArray(mapping.astype(np.int32), intent="NIFTI_INTENT_LABEL")])
+    nib.save(lab_img, tmp_path / "ctx.label.gii")
+    region_labels = ["lC", "lA", "lB"]                 # the connectome's order differs from the label keys
+    ctx = Cortex.from_files(tmp_path / "ctx.surf.gii", tmp_path / "ctx.label.gii", region_labels=region_labels)
+    np.testing.assert_allclose(ctx.vertices, vertices)
+    np.testing.assert_array_equal(ctx.triangles, triangles)
+    np.testing.assert_array_equal(ctx.region_mapping, [region_labels.index(labels[k]) for k in mapping])
+    nib.freesurfer.write_geometry(str(tmp_path / "lh.pial"), vertices.astype(np.float64), triangles)
+    ctab = np.array([[255, 0, 0, 0, 1], [0, 255, 0, 0, 2], [0, 0, 255, 0, 3]], dtype=np.int32)
+    nib.freesurfer.write_annot(str(tmp_path / "lh.aparc.annot"), mapping.astype(np.int32), ctab, labels,
+                               fill_ctab=True)
+    fs = Cortex.from_files(tmp_path / "lh.pial", tmp_path / "lh.aparc.annot", region_labels=region_labels)
+    np.testing.assert_array_equal(fs.region_mapping, ctx.region_mapping)
+    np.savetxt(tmp_path / "map.txt", mapping, fmt="%d")
+    plain = Cortex.from_files(tmp_path / "lh.pial", tmp_path / "map.txt")
+    np.testing.assert_array_equal(plain.region_mapping, mapping)
+    with pytest.raises(ValueError, match="parcellation: labels"):
+        Cortex.from_files(tmp_path / "ctx.surf.gii", tmp_path / "ctx.label.gii", region_labels=["lA", "lB"])
+
+
+def test_surface_errors_name_the_field():
+    with pytest.raises(ValueError, match="region_mapping: expected one region per vertex"):
+        Cortex(np.zeros((4, 3)), [[0, 1, 2]], [0, 1, 2])
+    with pytest.raises(ValueError, match="triangles: vertex indices"):
+        Cortex(np.zeros((4, 3)), [[0, 1, 9]], [0, 1, 2, 3])
+    with pytest.raises(ValueError, match="coupling_strength"):
+        Cortex(np.zeros((4, 3)), [[0, 1, 2]], [0, 1, 2, 3], coupling_strength=[1.0, 2.0])
+    small = Cortex(np.zeros((4, 3)), [[0, 1, 2]], [0, 1, 2, 80])
+    with pytest.raises(ValueError, match="region_mapping: vertices map to region 80"):
+        bs.Simulator(CONN, surface=small).configure()
+    with pytest.raises(ValueError, match="reads no local coupling"):
+        bs.Simulator(CONN, bs.models.JansenRit(), bs.coupling.SigmoidalJansenRit(), surface=CORTEX).configure()
+    with pytest.raises(ValueError, match="coupling.a has 76 values"):
+        bs.Simulator(CONN, coupling=bs.coupling.Linear(a=np.ones(76)), surface=CORTEX).configure()
+    with pytest.raises(ValueError, match="SpatialAverage.spatial_mask: areas must be numbered"):
+        bs.Simulator(CONN, monitors=[SpatialAverage(spatial_mask=np.arange(76) * 2)]).run(1.0)
+
+
+def test_local_connectivity_from_geodesic_distances_matches_tvb():
+    """TVB's computed local connectivity (geodesic Gaussian kernel, cutoff, homogenisation) on a cortex patch."""
+    pytest.importorskip("gdist")
+    pytest.importorskip("tvb.datatypes")
+    from tvb.datatypes import equations as tvb_equations
+    from tvb.datatypes import local_connectivity, surfaces
+
+    logging.getLogger("tvb").setLevel(logging.ERROR)
+    keep = np.all(CORTEX.triangles < 1500, axis=1)
+    vertices, triangles = CORTEX.vertices[:1500], CORTEX.triangles[keep]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        patch = surfaces.CorticalSurface(vertices=vertices, triangles=triangles)
+        patch.configure()
+        patch.compute_geodesic_distance_matrix(max_dist=15.0)
+        for tvb_eq, ours_eq in (
+                (tvb_equations.Gaussian(parameters={"amp": 1.0, "sigma": 4.0, "midpoint": 0.0, "offset": 0.0}),
+                 bs.equations.Gaussian(sigma=4.0)),
+                (tvb_equations.DoubleGaussian(), bs.equations.DoubleGaussian())):
+            ref = local_connectivity.LocalConnectivity(surface=patch, cutoff=15.0, equation=tvb_eq)
+            ref.matrix_gdist = patch.geodesic_distance_matrix.copy()
+            ref.compute()
+            got = LocalConnectivity.from_geodesic(vertices, triangles, cutoff=15.0, equation=ours_eq)
+            assert got.matrix.nnz == ref.matrix.nnz > 10 * 1500
+            np.testing.assert_allclose(got.matrix.toarray(), ref.matrix.toarray(), rtol=1e-12, atol=1e-13)
+
+
+def test_eeg_and_meg_on_the_surface_project_every_vertex():
+    """EEG/MEG of a surface simulation: tvb-data's vertex-level projection times the vertices' averages."""
+    from brainsweep.engine.projections import EEG, MEG
+
+    n = CORTEX.number_of_vertices
+    x0 = np.stack([np.sin(np.arange(n) / 50.0), np.zeros(n)])
+    eeg, meg = EEG.from_tvb_data(period=1.0), MEG.from_tvb_data(period=1.0)
+    sim = bs.Simulator(CONN, bs.models.Generic2dOscillator(), bs.coupling.Linear(a=0.05),
+                       bs.integrators.HeunDeterministic(dt=0.1), [bs.monitors.TemporalAverage(period=1.0), eeg, meg],
+                       initial_conditions=x0, surface=CORTEX)
+    ds = sim.run(5.0)
+    ta = ds.temporal_average.values[:, 0]                             # (time, node)
+    for name, mon in (("eeg", eeg), ("meg", meg)):
+        gain = np.nan_to_num(mon.projection)
+        got = ds[name].values[:, 0]
+        assert got.shape == (5, mon.number_of_sensors)
+        np.testing.assert_allclose(got, ta @ gain.T, rtol=1e-9, atol=1e-9 * np.abs(got).max())
+    assert np.abs(ds.eeg.values).max() > 0
