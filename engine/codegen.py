@@ -570,8 +570,9 @@ def generate(spec: KernelSpec) -> str:
 __all__ = ["KernelSpec", "ParamSlot", "MonitorSpec", "generate", "generate_surface", "CODEGEN_VERSION"]
 
 
-#: Batches up to this many lanes sum a surface node's local coupling in one register per lane.
-LOCAL_REGISTER_LANES = 16
+#: Batches up to this many lanes sum a surface node's local coupling in one register per lane (wider ones in a
+#: vectorised lane loop, which is faster from 8 lanes on).
+LOCAL_REGISTER_LANES = 4
 
 
 def surface_work_rows(spec: KernelSpec) -> dict[str, int]:

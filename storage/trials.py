@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from .layout import VariableSpec, _coord_array, _jsonable, describe_differences, text_dtype
-from .zarr_store import (MARKER_ATTR, StoreMismatchError, StorePath, _consolidate, _read_marker, _store_path,
-                         check_writable)
+from .zarr_store import (MARKER_ATTR, StoreMismatchError, StorePath, _consolidate, _has_group, _read_marker, _remove,
+                         _store_path, check_writable)
 
 #: Trial states stored in ``state``.
 TRIAL_COMPLETE, TRIAL_PRUNED, TRIAL_FAILED, TRIAL_NOT_RECORDED = 0, 1, 2, -1
@@ -111,12 +110,11 @@ def create_trial_store(store: StorePath, layout: TrialLayout, overwrite: bool = 
     import zarr
 
     path = check_writable(store)
-    if (path / "zarr.json").is_file():
+    if _has_group(path):
         if not overwrite:
             _require_matching(path, layout)
             return
-        shutil.rmtree(path)
-        path.mkdir(parents=True)
+        _remove(path)
     group = zarr.open_group(str(path), mode="w", zarr_format=3)
     for name, values in layout.extra_coords.items():
         arr = group.create_array(name, shape=values.shape, dtype=values.dtype, dimension_names=(name,))

@@ -54,6 +54,8 @@ __all__ = [
 ]
 
 StorePath = Union[str, "os.PathLike[str]"]
+#: A store's location: a local directory, or an fsspec URL (``s3://bucket/results.zarr``, ``gs://...``, ...).
+Location = Union[Path, str]
 
 #: Root attribute holding the layout fingerprint; written last by :func:`create_store`, so a store without it
 #: is not (or not completely) a brainsweep result store.
@@ -75,12 +77,51 @@ class StoreNotWritableError(OSError):
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def _store_path(store: StorePath) -> Path:
-    """The local directory of a store (only local paths are supported)."""
+def _store_path(store: StorePath) -> Location:
+    """A store's location: an absolute local directory, or an fsspec URL (kept as a string, no trailing ``/``).
+
+    Object stores are reached through fsspec (``s3fs`` for ``s3://``): credentials and options come from the
+    environment or fsspec's configuration as usual (``AWS_ACCESS_KEY_ID``, ``AWS_ENDPOINT_URL`` for an
+    S3-compatible server, ``FSSPEC_S3_*``, ``~/.config/fsspec/``), so workers without a shared file system
+    reach the same store.
+    """
     text = os.fspath(store)
     if "://" in str(text):
-        raise ValueError(f"only local store paths are supported, got {text!r}")
+        return str(text).rstrip("/")
     return Path(text).expanduser().absolute()
+
+
+def _is_remote(loc: Location) -> bool:
+    return isinstance(loc, str)
+
+
+def _fs(loc: str):
+    """The fsspec file system of a URL, and the path in it."""
+    import fsspec
+
+    try:
+        return fsspec.core.url_to_fs(loc)
+    except (ImportError, ValueError) as exc:
+        raise StoreNotWritableError(f"cannot reach {loc}: {exc} (for s3:// URLs install s3fs)") from exc
+
+
+def _has_group(loc: Location) -> bool:
+    """Whether a Zarr group (its ``zarr.json``) exists at ``loc``."""
+    if _is_remote(loc):
+        fs, path = _fs(loc)
+        return fs.exists(f"{path}/zarr.json")
+    return (loc / "zarr.json").is_file()
+
+
+def _remove(loc: Location) -> None:
+    """Delete the store at ``loc`` (only ever called on a Zarr store or an empty location)."""
+    if _is_remote(loc):
+        fs, path = _fs(loc)
+        if fs.exists(path):
+            fs.rm(path, recursive=True)
+    else:
+        shutil.rmtree(loc)
+        loc.mkdir(parents=True)
 
 
 @contextmanager
@@ -92,14 +133,14 @@ def _quiet_consolidation() -> Iterator[None]:
         yield
 
 
-def _consolidate(path: Path) -> None:
+def _consolidate(path: Location) -> None:
     import zarr
 
     with _quiet_consolidation():
         zarr.consolidate_metadata(str(path))
 
 
-def _read_marker(path: Path) -> dict | None:
+def _read_marker(path: Location) -> dict | None:
     """The fingerprint marker of the store at ``path``, or ``None`` if it has none (or is not a Zarr group)."""
     import zarr
 
@@ -111,9 +152,9 @@ def _read_marker(path: Path) -> dict | None:
     return marker if isinstance(marker, dict) and "fingerprint" in marker else None
 
 
-def _require_matching_store(path: Path, layout: StoreLayout) -> None:
+def _require_matching_store(path: Location, layout: StoreLayout) -> None:
     """Raise unless ``path`` is a complete store made for ``layout``."""
-    if not (path / "zarr.json").is_file():
+    if not _has_group(path):
         raise FileNotFoundError(f"no result store at {path}; create it with create_store first")
     marker = _read_marker(path)
     if marker is None:
@@ -126,20 +167,21 @@ def _require_matching_store(path: Path, layout: StoreLayout) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- creation
-def check_writable(store: StorePath) -> Path:
+def check_writable(store: StorePath) -> Location:
     """Make sure results can be written to ``store``; call it before any simulation.
 
-    Creates the directory (and its parents) if needed and probes it with a temporary file.
+    Creates the directory (and its parents) if needed and probes it with a temporary file; for a URL, writes
+    and deletes a probe object.
 
     Parameters
     ----------
     store : str or path-like
-        Local directory of the store.
+        Local directory of the store, or an fsspec URL (``s3://bucket/results.zarr``).
 
     Returns
     -------
-    pathlib.Path
-        The absolute store path.
+    pathlib.Path or str
+        The absolute store path, or the URL.
 
     Raises
     ------
@@ -149,6 +191,9 @@ def check_writable(store: StorePath) -> Path:
     """
     path = _store_path(store)
     prefix = f"cannot write results to {path}:"
+    if _is_remote(path):
+        _check_remote_writable(path, prefix)
+        return path
     if path.exists() and not path.is_dir():
         raise StoreNotWritableError(f"{prefix} it exists and is not a directory")
     try:
@@ -164,6 +209,21 @@ def check_writable(store: StorePath) -> Path:
     except OSError as exc:
         raise StoreNotWritableError(f"{prefix} the directory is not writable ({exc.strerror or exc})") from exc
     return path
+
+
+def _check_remote_writable(url: str, prefix: str) -> None:
+    fs, path = _fs(url)
+    try:
+        if not _has_group(url) and fs.exists(path) and fs.ls(path):
+            raise StoreNotWritableError(f"{prefix} the location holds objects and is not a Zarr store; "
+                                        "choose a new or empty location")
+        probe = f"{path}/.write-probe-{os.getpid()}"
+        fs.pipe(probe, b"")
+        fs.rm(probe)
+    except StoreNotWritableError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any backend error (no bucket, no credentials, no network)
+        raise StoreNotWritableError(f"{prefix} {type(exc).__name__}: {exc}") from exc
 
 
 def _template_variable(layout: StoreLayout, var: VariableSpec) -> tuple[tuple[str, ...], Any, dict]:
@@ -210,7 +270,7 @@ def _template(layout: StoreLayout) -> tuple[Any, dict[str, dict]]:
     return xr.Dataset(data_vars, coords=coords, attrs=dict(layout.attrs)), encoding
 
 
-def _write_template(path: Path, layout: StoreLayout) -> None:
+def _write_template(path: Location, layout: StoreLayout) -> None:
     import zarr
 
     dataset, encoding = _template(layout)
@@ -227,7 +287,7 @@ def create_store(store: StorePath, layout: StoreLayout, overwrite: bool = False)
     Parameters
     ----------
     store : str or path-like
-        Local directory of the store.
+        Local directory of the store, or an fsspec URL.
     layout : StoreLayout
         Layout of the results.
     overwrite : bool, optional
@@ -242,12 +302,11 @@ def create_store(store: StorePath, layout: StoreLayout, overwrite: bool = False)
         If the location cannot be written (see :func:`check_writable`).
     """
     path = check_writable(store)
-    if (path / "zarr.json").is_file():
+    if _has_group(path):
         if not overwrite:
             _require_matching_store(path, layout)
             return  # same layout: resume, keep the data
-        shutil.rmtree(path)
-        path.mkdir(parents=True)
+        _remove(path)
     _write_template(path, layout)
 
 
@@ -257,10 +316,10 @@ def finalize_store(store: StorePath) -> None:
     Parameters
     ----------
     store : str or path-like
-        Local directory of the store.
+        Local directory of the store, or an fsspec URL.
     """
     path = _store_path(store)
-    if not (path / "zarr.json").is_file():
+    if not _has_group(path):
         raise FileNotFoundError(f"no result store at {path}")
     _consolidate(path)
 
@@ -272,7 +331,7 @@ def pending_blocks(store: StorePath, layout: StoreLayout) -> list[int]:
     Parameters
     ----------
     store : str or path-like
-        Local directory of the store.
+        Local directory of the store, or an fsspec URL.
     layout : StoreLayout
         Layout the store was created with.
 
@@ -371,7 +430,7 @@ def write_block(store: StorePath, layout: StoreLayout, block_index: int, results
     Parameters
     ----------
     store : str or path-like
-        Local directory of a store made by :func:`create_store` with ``layout``.
+        Local directory (or fsspec URL) of a store made by :func:`create_store` with ``layout``.
     layout : StoreLayout
         Layout of the store.
     block_index : int
@@ -425,7 +484,7 @@ def open_results(store: StorePath, chunks: Mapping[str, int] | None = MappingPro
     Parameters
     ----------
     store : str or path-like
-        Local directory of the store.
+        Local directory of the store, or an fsspec URL.
     chunks : dict or None, optional
         Passed to :func:`xarray.open_zarr`; the default ``{}`` gives dask arrays with the store's chunks,
         ``None`` gives lazily indexed NumPy-backed variables (faster for small selections).
@@ -439,7 +498,7 @@ def open_results(store: StorePath, chunks: Mapping[str, int] | None = MappingPro
     import xarray as xr
 
     path = _store_path(store)
-    if not (path / "zarr.json").is_file():
+    if not _has_group(path):
         raise FileNotFoundError(f"no result store at {path}")
     ds = xr.open_zarr(str(path), chunks=None if chunks is None else dict(chunks), consolidated=None,
                       zarr_format=3)
