@@ -307,9 +307,10 @@ def parse_spec(raw: dict, source: str = "") -> SweepSpec:
         except (TypeError, ValueError) as exc:
             _fail(f"monitors[{k}]: {exc}")
         if surface is not None and not surface["store_vertices"] and cls.output_space is monitors.Monitor.output_space \
-                and not getattr(cls, "needs_spatial_mask", False):
+                and not getattr(instance, "needs_spatial_mask", False):
+            hint = " (or region_average: true)" if mon["name"] == "Bold" else ""
             _fail(f"monitors[{k}]: {mon['name']} would record every vertex of the 16,384-vertex surface; record "
-                  "region means (SpatialAverage) or sensors (EEG, MEG), or set surface.store_vertices: true")
+                  f"region means (SpatialAverage{hint}) or sensors (EEG, MEG), or set surface.store_vertices: true")
         monitor_names.append(monitors.output_name(instance))
         monitor_periods.append(float(getattr(instance, "period", integ["dt"])))
         parsed_mons.append(mon)

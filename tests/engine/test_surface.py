@@ -275,3 +275,27 @@ def test_eeg_and_meg_on_the_surface_project_every_vertex():
         assert got.shape == (5, mon.number_of_sensors)
         np.testing.assert_allclose(got, ta @ gain.T, rtol=1e-9, atol=1e-9 * np.abs(got).max())
     assert np.abs(ds.eeg.values).max() > 0
+
+
+def test_region_average_bold_is_the_mean_of_the_vertices_bold():
+    """Bold(region_average=True) on a surface: one series per region, equal to the region means of per-vertex BOLD."""
+    rng = np.random.default_rng(2)
+    n_regions, per_region = 5, 30
+    n = n_regions * per_region
+    mapping = rng.permutation(np.repeat(np.arange(n_regions), per_region))
+    rows = np.repeat(np.arange(n), 3)
+    local = sp.csr_array((rng.uniform(0.0, 0.05, rows.size), (rows, (rows + rng.integers(1, 9, rows.size)) % n)),
+                         shape=(n, n))
+    cortex = Cortex(rng.normal(size=(n, 3)), np.zeros((0, 3), dtype=int), mapping, LocalConnectivity(local))
+    conn = bs.Connectivity(rng.uniform(0, 1, (n_regions, n_regions)), rng.uniform(5, 40, (n_regions, n_regions)))
+    sim = bs.Simulator(conn, bs.models.ReducedWongWang(), bs.coupling.Linear(a=0.2),
+                       bs.integrators.HeunStochastic(dt=0.5, noise=bs.noise.Additive(nsig=1e-4)),
+                       [bs.monitors.Bold(period=500.0), bs.monitors.Bold(period=500.0, region_average=True)],
+                       surface=cortex, seed=4)
+    ds = sim.run(6000.0)
+    per_vertex, per_region = ds.bold.values[:, 0], ds.bold_1.values[:, 0]        # (time, node), (time, region)
+    assert per_region.shape == (12, n_regions) and ds.bold_1.dims[-1] == "region"
+    means = np.stack([np.bincount(mapping, weights=row) / per_region_count for row in per_vertex
+                      for per_region_count in [np.bincount(mapping)]])
+    np.testing.assert_allclose(per_region, means, rtol=1e-10, atol=1e-12)
+    assert np.ptp(per_region[4:]) > 0
