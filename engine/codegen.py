@@ -1,7 +1,9 @@
-"""Generate the source of the one simulation kernel for a (model, coupling, scheme, monitors, dtype, batch) combination.
+"""Generate the source of the simulation kernel for a (model, coupling, scheme, monitors, dtype, batch) combination.
 
-There is one time loop, written here once; models, couplings, schemes and monitors only contribute the
-scalar expressions it calls. Layout (``B`` parameter sets are the innermost, contiguous axis, so one load of
+There is one time loop for region networks (:func:`generate`) and one for cortical surfaces
+(:func:`generate_surface`, whose local coupling needs each integration stage over all nodes before the next);
+models, couplings, schemes (:func:`scheme_stages`), noise and monitors are written once and only contribute
+the scalar expressions both loops (and the CUDA kernel) call. Layout (``B`` parameter sets are the innermost, contiguous axis, so one load of
 an edge's weight and buffer offset serves every lane with SIMD arithmetic):
 
 - state ``X[variable, node, lane]``;

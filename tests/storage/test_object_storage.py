@@ -24,7 +24,7 @@ SPEC = {
     "integrator": {"name": "HeunStochastic", "dt": 0.5, "noise": {"nsig": 1.0e-4}},
     "monitors": [{"name": "TemporalAverage", "period": 10.0}],
     "features": [{"name": "mean"}, {"name": "fc", "monitor": "temporal_average"}],
-    "length": 120000.0,
+    "length": 60000.0,
     "seed": 3,
     "axes": {"coupling.a": [0.0, 0.02, 0.04, 0.06, 0.08, 0.1], "noise.nsig": [1.0e-5, 1.0e-4]},
     "batch_size": 1,
