@@ -350,6 +350,16 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def area_means(mask) -> "scipy.sparse.csr_array":
+    """Sparse ``(areas, nodes)`` matrix whose product with node values gives each area's mean (``mask``: the
+    area of every node, areas numbered from 0)."""
+    import scipy.sparse as sp
+
+    mask = np.asarray(mask, dtype=np.int64)
+    counts = np.bincount(mask)
+    return sp.csr_array((1.0 / counts[mask], (mask, np.arange(mask.size))), shape=(counts.size, mask.size))
+
+
 class _SpatialMean:
     """Post-processor of :class:`SpatialAverage`: node samples ``[sample, voi, node, lane]`` -> area means.
 
@@ -358,12 +368,8 @@ class _SpatialMean:
     any_node_order = True
 
     def __init__(self, spatial_mask: np.ndarray, dtype):
-        import scipy.sparse as sp
-
-        mask = np.asarray(spatial_mask, dtype=np.int64)
-        counts = np.bincount(mask)
-        self.n_areas = counts.size
-        self.mean = sp.csr_array((1.0 / counts[mask], (mask, np.arange(mask.size))), shape=(counts.size, mask.size))
+        self.mean = area_means(spatial_mask)
+        self.n_areas = self.mean.shape[0]
         self.dtype = dtype
 
     def feed(self, samples: np.ndarray, steps: np.ndarray) -> np.ndarray:

@@ -38,7 +38,7 @@ from .coupling import Coupling, Linear
 from .integrators import HeunDeterministic, Integrator, IntegratorStochastic
 from .kernel import build_edges, choose_time_block, csr_edges, load_kernel
 from .model import Model
-from .monitors import Monitor, TemporalAverage, output_name
+from .monitors import Monitor, TemporalAverage, area_means, output_name
 from .noise import Multiplicative, broadcast_nsig
 from .equations import Equation
 from .rng import noise_keys
@@ -242,9 +242,7 @@ class Simulator:
                     nodes = f" or one per node ({self._n_nodes()})" if self.surface is not None else ""
                     raise ValueError(f"{label}.{name} has {value.size} values; give 1 or one per region ({N}){nodes}")
         if isinstance(self.integrator, IntegratorStochastic):
-            self._to_nodes(broadcast_nsig(self.integrator.noise.nsig, self.model.nvar,
-                                          N if np.size(self.integrator.noise.nsig) in (N, self.model.nvar * N)
-                                          else self._n_nodes(), "integrator.noise.nsig"))
+            self._nsig_nodes(self.integrator.noise.nsig, "integrator.noise.nsig")
         dt = self.integrator.dt
         for mon in monitors:
             mon.istep(dt)
@@ -322,14 +320,12 @@ class Simulator:
         self._layout_cache = (key, layout)
         return layout
 
-    def _region_averaging(self):
-        """Sparse ``(regions, nodes)`` matrix of region means over the nodes (TVB's ``surface_state_to_rois``)."""
-        import scipy.sparse as sp
-
-        regions = self._node_regions()
-        R = self.connectivity.number_of_regions
-        counts = np.bincount(regions, minlength=R)
-        return sp.csr_array((1.0 / counts[regions], (regions, np.arange(regions.size))), shape=(R, regions.size))
+    def _nsig_nodes(self, nsig, where: str) -> np.ndarray:
+        """``nsig`` in TVB's shapes (scalar, per variable, per region or node, per variable and region or node)
+        as ``(variables, nodes)``; per-region values go to every node of the region (TVB's surface case)."""
+        S, R = self.model.nvar, self.connectivity.number_of_regions
+        per_region = np.size(nsig) in (R, S * R) and np.size(nsig) not in (1, S)
+        return self._to_nodes(broadcast_nsig(nsig, S, R if per_region else self._n_nodes(), where))
 
     def _output_space(self, monitor) -> tuple[str, np.ndarray]:
         """Name and labels of a monitor's spatial dimension: regions, sensors, or (surface) nodes."""
@@ -490,16 +486,10 @@ class Simulator:
         if isinstance(self.integrator, IntegratorStochastic):
             noise = self.integrator.noise
             over = batch.get("noise.nsig")
-            R = self.connectivity.number_of_regions
-
-            def nsig_nodes(value, where):
-                per_region = np.size(value) in (R, S * R) and np.size(value) not in (1, S)
-                return self._to_nodes(broadcast_nsig(value, S, R if per_region else N, where))
-
             if over is None:
-                nsig = np.broadcast_to(nsig_nodes(noise.nsig, "integrator.noise.nsig"), (B, S, N))
+                nsig = np.broadcast_to(self._nsig_nodes(noise.nsig, "integrator.noise.nsig"), (B, S, N))
             else:
-                nsig = np.stack([nsig_nodes(row, "batch['noise.nsig']") for row in over])
+                nsig = np.stack([self._nsig_nodes(row, "batch['noise.nsig']") for row in over])
             sig = np.sqrt(2.0 * nsig * dt)
             for s in range(S):
                 values[f"ps_sig{s}"] = sig[:, s, :]
@@ -715,7 +705,7 @@ class Simulator:
                 # the ring holds region means (TVB: the region history of a surface simulation): (C, H, R, B)
                 hist = np.empty((C, H, R, B), dtype=dtype)
                 last_channels = np.empty((S, R, B), dtype=dtype)      # current region means of every variable
-                averaging = self._region_averaging()
+                averaging = area_means(self._node_regions())   # TVB's surface_state_to_rois
             else:
                 hist = np.zeros((C, H + 1, N, B), dtype=dtype) if on_gpu else np.empty((C, N, H + K, B), dtype=dtype)
                 last_channels = np.empty((C, N, B), dtype=dtype)
