@@ -11,7 +11,7 @@ from setuptools import setup
 
 ROOT = Path(__file__).parent
 FOLDERS = {"brainsweep": "api", "brainsweep.engine": "engine", "brainsweep.explore": "explore",
-           "brainsweep.storage": "storage", "brainsweep.dashboards": "dashboards"}
+           "brainsweep.storage": "storage", "brainsweep.dashboards": "dashboards", "brainsweep.deploy": "deploy"}
 
 
 def discover():
@@ -28,4 +28,5 @@ def discover():
 
 packages, package_dir = discover()
 setup(packages=packages, package_dir=package_dir,
-      package_data={"brainsweep.engine": ["data/*", "data/**/*"]})
+      package_data={"brainsweep.engine": ["data/*", "data/**/*"],
+                    "brainsweep.deploy": ["README.md", "slurm/*", "container/*", "kubernetes/*"]})

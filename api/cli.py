@@ -128,13 +128,20 @@ def sweep(args) -> int:
     from brainsweep.explore import sweep as run_sweep
     from brainsweep.explore.schedule import ClusterError
 
+    from brainsweep.deploy import ClusterLaunchError
+
     report = SweepReport(store=args.output)
     say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     try:
-        ds = run_sweep(args.spec, args.output, scheduler=args.scheduler, scheduler_file=args.scheduler_file,
-                       n_workers=args.workers, overwrite=args.overwrite, quiet=args.quiet, report=report,
-                       announce=say, backend=args.backend)
-    except (SpecError, ClusterError, storage.StoreMismatchError, storage.StoreNotWritableError) as exc:
+        if args.cluster != "local":
+            from brainsweep.explore import load_spec
+            load_spec(args.spec)  # a bad spec fails before any job or pod is started
+        with _cluster_client(args, say) as client:
+            ds = run_sweep(args.spec, args.output, client, scheduler=args.scheduler,
+                           scheduler_file=args.scheduler_file, n_workers=args.workers, overwrite=args.overwrite,
+                           quiet=args.quiet, report=report, announce=say, backend=args.backend)
+    except (SpecError, ClusterError, ClusterLaunchError, storage.StoreMismatchError,
+            storage.StoreNotWritableError) as exc:
         print(f"brainsweep: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -165,13 +172,20 @@ def optimize(args) -> int:
     from brainsweep.explore import optimize as run_study
     from brainsweep.explore.schedule import ClusterError
 
+    from brainsweep.deploy import ClusterLaunchError
+
     report = StudyReport(store=args.output)
     say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     try:
-        run_study(args.spec, args.output, args.trials, study_name=args.study, storage_url=args.storage,
-                  scheduler=args.scheduler, scheduler_file=args.scheduler_file, n_workers=args.workers,
-                  overwrite=args.overwrite, quiet=args.quiet, report=report, announce=say, backend=args.backend)
-    except (SpecError, ClusterError, StudyMismatchError, storage.StoreMismatchError,
+        if args.cluster != "local":
+            from brainsweep.explore import load_study
+            load_study(args.spec)  # a bad spec fails before any job or pod is started
+        with _cluster_client(args, say) as client:
+            run_study(args.spec, args.output, args.trials, study_name=args.study, storage_url=args.storage,
+                      client=client, scheduler=args.scheduler, scheduler_file=args.scheduler_file,
+                      n_workers=args.workers, overwrite=args.overwrite, quiet=args.quiet, report=report,
+                      announce=say, backend=args.backend)
+    except (SpecError, ClusterError, ClusterLaunchError, StudyMismatchError, storage.StoreMismatchError,
             storage.StoreNotWritableError) as exc:
         print(f"brainsweep: {exc}", file=sys.stderr)
         return 2
@@ -263,6 +277,61 @@ def _cluster_arguments(p: argparse.ArgumentParser, overwrite: str) -> None:
                    help="where blocks run (overrides the spec's backend): cpu, cuda (workers with a GPU resource; "
                         "the embedded cluster starts one GPU worker) or auto (each worker's GPU if it has one)")
     p.add_argument("--gpu", dest="backend", action="store_const", const="cuda", help="same as --backend cuda")
+    c = p.add_argument_group("clusters started for this run (worker jobs / pods are released at the end, on "
+                             "Ctrl-C and on SIGTERM)")
+    c.add_argument("--cluster", choices=["local", "slurm", "kubernetes"], default="local",
+                   help="local: an embedded LocalCluster (default); slurm: Dask workers as Slurm jobs "
+                        "(dask-jobqueue); kubernetes: a DaskCluster through the Dask operator")
+    c.add_argument("--jobs", type=int, default=None, help="slurm: worker jobs to submit (default 1)")
+    c.add_argument("--jobqueue-config", default=None, metavar="YAML",
+                   help="slurm: dask-jobqueue settings (default: brainsweep's deploy/slurm/jobqueue.yaml)")
+    c.add_argument("--cores", type=int, default=None, help="slurm: CPUs per worker job (one worker per CPU)")
+    c.add_argument("--memory", default=None, help="slurm: memory per worker job, e.g. 4GiB")
+    c.add_argument("--walltime", default=None, help="slurm: time limit of a worker job, HH:MM:SS")
+    c.add_argument("--account", default=None, help="slurm: account to charge")
+    c.add_argument("--partition", default=None, help="slurm: partition (queue)")
+    c.add_argument("--job-extra", action="append", default=None, metavar="SBATCH_OPTION",
+                   help="slurm: another #SBATCH option, e.g. --job-extra=--qos=low (repeatable)")
+    c.add_argument("--interface", default=None, help="slurm: network interface of scheduler and workers (e.g. ib0)")
+    c.add_argument("--log-directory", default=None, help="slurm: directory for the worker jobs' logs")
+    c.add_argument("--image", default=None, help="kubernetes: the brainsweep container image of the pods")
+    c.add_argument("--namespace", default=None, help="kubernetes: namespace (default: kubectl's current one)")
+    c.add_argument("--pod-memory", default="2Gi", help="kubernetes: memory of a worker pod (default 2Gi)")
+    c.add_argument("--secret", default=None,
+                   help="kubernetes: a Secret whose keys become the pods' environment (store credentials)")
+
+
+def _cluster_client(args, say):
+    """The launcher ``--cluster`` asks for, as a context manager yielding a client (``None`` for local)."""
+    import contextlib
+
+    from brainsweep.deploy import ClusterLaunchError
+
+    if args.cluster == "local":
+        for flag, value in (("--jobs", args.jobs), ("--image", args.image)):
+            if value is not None:
+                raise ClusterLaunchError(f"{flag} needs --cluster slurm or kubernetes")
+        return contextlib.nullcontext(None)
+    if args.scheduler or args.scheduler_file:
+        raise ClusterLaunchError(f"--cluster {args.cluster} starts its own scheduler: leave out --scheduler and "
+                                 "--scheduler-file")
+    if args.cluster == "slurm":
+        from brainsweep.deploy import slurm_client, slurm_settings
+
+        if args.workers is not None:
+            raise ClusterLaunchError("--workers is for the local cluster; with --cluster slurm use --jobs (worker "
+                                     "jobs) and --cores (workers per job)")
+        settings = slurm_settings(args.jobqueue_config, cores=args.cores, memory=args.memory,
+                                  walltime=args.walltime, account=args.account, queue=args.partition,
+                                  job_extra_directives=args.job_extra, interface=args.interface,
+                                  log_directory=args.log_directory)
+        return slurm_client(args.jobs if args.jobs is not None else 1, settings, announce=say)
+    from brainsweep.deploy import kubernetes_client, kubernetes_spec
+
+    if not args.image:
+        raise ClusterLaunchError("--cluster kubernetes needs --image (a brainsweep image the cluster can pull)")
+    spec = kubernetes_spec(args.workers or 1, args.image, memory=args.pod_memory, secret=args.secret)
+    return kubernetes_client(spec, namespace=args.namespace, announce=say)
 
 
 def parser() -> argparse.ArgumentParser:
