@@ -389,6 +389,21 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output", required=True, help="HTML file to write")
     r.add_argument("--png", default=None, metavar="DIR", help="also write each figure as a PNG into DIR")
     r.set_defaults(func=report)
+    k = sub.add_parser("deploy", help="render cluster manifests (Kubernetes DaskCluster)")
+    ksub = k.add_subparsers(dest="target", required=True)
+    kk = ksub.add_parser("kubernetes", help="a DaskCluster for the Dask Kubernetes operator, as YAML")
+    kk.add_argument("--workers", type=int, required=True, help="worker pods (one single-threaded worker each)")
+    kk.add_argument("--image", required=True, help="brainsweep container image the cluster can pull")
+    kk.add_argument("--name", default="brainsweep", help="the DaskCluster's name (default brainsweep)")
+    kk.add_argument("--cpu", default="1", help="CPU request and limit of a worker pod (default 1)")
+    kk.add_argument("--memory", default="2Gi", help="memory request and limit of a worker pod (default 2Gi)")
+    kk.add_argument("--scheduler-memory", default="2Gi", help="memory of the scheduler pod (default 2Gi)")
+    kk.add_argument("--secret", default=None,
+                    help="a Secret whose keys become every pod's environment (e.g. AWS_ACCESS_KEY_ID for s3:// stores)")
+    kk.add_argument("--with-secret-template", action="store_true",
+                    help="also write an example Secret named by --secret (fill in before applying)")
+    kk.add_argument("-o", "--output", default=None, help="file to write (default: print to stdout)")
+    kk.set_defaults(func=deploy_kubernetes)
     i = sub.add_parser("info", help="versions, models, kernel cache")
     i.set_defaults(func=info)
     t = sub.add_parser("port", help="rewrite a TVB script's imports to brainsweep.lab (prints it, or writes -o)")
@@ -396,6 +411,43 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("-o", "--output", default=None, help="file to write (default: print to stdout)")
     t.set_defaults(func=port)
     return p
+
+
+def _version() -> str:
+    import brainsweep
+
+    return brainsweep.__version__
+
+
+def deploy_kubernetes(args) -> int:
+    """``brainsweep deploy kubernetes``: a DaskCluster manifest for ``kubectl apply -f``."""
+    from brainsweep.deploy import ClusterLaunchError, kubernetes_spec, render_kubernetes
+
+    if args.with_secret_template and not args.secret:
+        print("brainsweep: --with-secret-template needs --secret NAME", file=sys.stderr)
+        return 2
+    try:
+        spec = kubernetes_spec(args.workers, args.image, name=args.name, cpu=args.cpu, memory=args.memory,
+                               scheduler_memory=args.scheduler_memory, secret=args.secret)
+    except ClusterLaunchError as exc:
+        print(f"brainsweep: {exc}", file=sys.stderr)
+        return 2
+    command = "brainsweep deploy kubernetes " + " ".join(sys.argv[3:] if sys.argv[1:3] == ["deploy", "kubernetes"]
+                                                         else [])
+    header = (f"Rendered by: {command.strip()}\n(brainsweep {_version()}). Needs the Dask Kubernetes operator in the "
+              "cluster; apply with kubectl apply -f FILE,\nthen: brainsweep sweep spec.yaml -o s3://bucket/out.zarr "
+              f"--scheduler tcp://{args.name}-scheduler:8786 (from a pod in the cluster)\nor kubectl port-forward "
+              f"svc/{args.name}-scheduler 8786 and --scheduler tcp://127.0.0.1:8786. Delete: kubectl delete "
+              f"daskcluster {args.name}")
+    text = render_kubernetes(spec, secret_template=args.secret if args.with_secret_template else None,
+                             header=header)
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"written      {args.output}: DaskCluster {args.name!r}, {args.workers} worker pod(s) of {args.cpu} CPU "
+              f"and {args.memory}; kubectl apply -f {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def port(args) -> int:

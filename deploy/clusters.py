@@ -246,8 +246,9 @@ def _without_none(obj):
     return obj
 
 
-def render_kubernetes(spec: Mapping, secret_template: str | None = None) -> str:
-    """``spec`` as YAML for ``kubectl apply -f`` (no YAML anchors), optionally preceded by an example Secret."""
+def render_kubernetes(spec: Mapping, secret_template: str | None = None, header: str | None = None) -> str:
+    """``spec`` as YAML for ``kubectl apply -f`` (no YAML anchors), optionally preceded by an example Secret and
+    a comment ``header`` (e.g. the command that made it)."""
     class _NoAliases(yaml.SafeDumper):
         def ignore_aliases(self, data):
             return True
@@ -259,7 +260,10 @@ def render_kubernetes(spec: Mapping, secret_template: str | None = None) -> str:
                      "stringData": {"AWS_ACCESS_KEY_ID": "change-me", "AWS_SECRET_ACCESS_KEY": "change-me",
                                     "AWS_ENDPOINT_URL": "https://s3.example.org"}})
     docs.append(spec)
-    return yaml.dump_all(docs, Dumper=_NoAliases, sort_keys=False)
+    text = yaml.dump_all(docs, Dumper=_NoAliases, sort_keys=False)
+    if header:
+        text = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()) + text
+    return text
 
 
 @contextlib.contextmanager
@@ -278,11 +282,15 @@ def kubernetes_client(spec: Mapping, namespace: str | None = None,
     from distributed import Client
 
     say = announce or (lambda line: None)
+    before = set(KubeCluster._instances)
     with _sigterm_as_interrupt():
         try:
             cluster = KubeCluster(custom_cluster_spec=dict(spec), namespace=namespace, shutdown_on_close=True,
                                   quiet=True)
         except Exception as exc:  # noqa: BLE001 - kubernetes clients raise many types; one line for the user
+            # a half-made cluster would be "closed" again at exit, against the same missing API: forget it
+            for instance in set(KubeCluster._instances) - before:
+                KubeCluster._instances.discard(instance)
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ClusterLaunchError(f"Kubernetes: cannot create DaskCluster {spec['metadata']['name']!r} "
                                      f"({first}); check kubectl's context and that the Dask operator is "

@@ -16,7 +16,8 @@ def free_port() -> int:
 
 def cli(*args, **kw):
     """``brainsweep ARGS`` as a subprocess (text pipes)."""
-    return subprocess.Popen([sys.executable, "-m", "brainsweep.cli", *map(str, args)], env=ENV,
+    kw.setdefault("env", ENV)
+    return subprocess.Popen([sys.executable, "-m", "brainsweep.cli", *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
