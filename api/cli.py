@@ -194,9 +194,12 @@ def optimize(args) -> int:
               "command again to resume it.", file=sys.stderr)
         return 130
     ran = report.complete + report.pruned + report.failed
-    print(f"study        {report.study_name!r} in {report.storage}: {report.previously_finished + ran} of "
+    others = report.finished_total - report.previously_finished - ran
+    print(f"study        {report.study_name!r} in {report.storage}: {report.finished_total} of "
           f"{report.requested} trials finished ({ran} now, {report.previously_finished} before"
+          + (f", {others} by other clients meanwhile" if others else "")
           + (f", {report.abandoned_recovered} abandoned trial(s) asked again" if report.abandoned_recovered else "")
+          + (f", {report.surplus} surplus trial(s) dropped unrun" if report.surplus else "")
           + f"), {report.wall_s:.1f} s wall, {report.workers} worker(s)")
     print(f"trials       {report.complete} complete, {report.pruned} pruned, {report.failed} failed")
     print(f"stored       {args.output}  (xarray.open_zarr; optuna-dashboard {report.storage})")

@@ -14,6 +14,12 @@ Trials whose task fails (worker killed more often than ``retries``, or an error)
 trials left RUNNING by a client that was killed are found on the next start (their owner process is gone, or
 they are older than ``stale_after_s``), marked FAIL as abandoned and asked again with the same parameters.
 Abandoned trials do not count towards ``trials``.
+
+Several clients may run the same study at once (e.g. two ``optimize`` commands on one PostgreSQL storage): before
+each batch a client asks only for what the study still lacks, counting every client's running trials, and a
+trial asked in a race is kept only if fewer than ``trials`` counted trials precede it (trial numbers are unique
+and ordered in every Optuna storage); the others are told FAIL as ``surplus`` before they run, and, like
+abandoned ones, do not count. So the study ends with exactly ``trials`` counted trials however many clients ran.
 """
 from __future__ import annotations
 
@@ -55,6 +61,10 @@ class StudyReport:
     pruned: int = 0
     failed: int = 0
     abandoned_recovered: int = 0
+    #: trials asked in a race with another client on the same study and dropped before they ran
+    surplus: int = 0
+    #: counted trials in the study at the end (all clients together)
+    finished_total: int = 0
     wall_s: float = 0.0
     kernel_s: float = 0.0
     task_s: float = 0.0
@@ -69,6 +79,22 @@ def default_storage_path(store: str) -> Path:
     """The journal file next to a result store: ``results.zarr`` -> ``results.optuna.log``."""
     p = Path(store)
     return p.with_name((p.stem if p.suffix == ".zarr" else p.name) + ".optuna.log")
+
+
+def _rdb_storage(url: str, attempts: int = 5):
+    """``RDBStorage(url)``, tolerating another client creating Optuna's tables at the same moment (a fresh
+    database shared by clients started together: the loser's CREATE fails on a duplicate key; the tables exist
+    by then, so connecting again succeeds)."""
+    import optuna
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    for attempt in range(attempts):
+        try:
+            return optuna.storages.RDBStorage(url)
+        except (IntegrityError, ProgrammingError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
 
 
 def open_storage(url: str | None, store: str):
@@ -91,7 +117,7 @@ def open_storage(url: str | None, store: str):
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return DaskStorage(storage=inner), url
     if "://" in url:
-        return optuna.storages.RDBStorage(url), url
+        return _rdb_storage(url), url
     return journal(Path(url)), url
 
 
@@ -209,13 +235,50 @@ def _recover_abandoned(study, stale_after_s: float, write) -> int:
     return recovered
 
 
+def _not_counted(t) -> bool:
+    return bool(t.user_attrs.get("abandoned") or t.user_attrs.get("surplus"))
+
+
 def _counted(study) -> int:
-    """Finished trials that count towards the requested number (abandoned ones do not)."""
+    """Finished trials that count towards the requested number (abandoned and surplus ones do not)."""
     from optuna.trial import TrialState
 
     return sum(1 for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED,
                                                                      TrialState.FAIL))
-               if not t.user_attrs.get("abandoned"))
+               if not _not_counted(t))
+
+
+def _committed(study) -> list[int]:
+    """Numbers of the trials that count or will: finished ones and every client's running ones."""
+    from optuna.trial import TrialState
+
+    return sorted(t.number for t in study.get_trials(deepcopy=False, states=(
+        TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING)) if not _not_counted(t))
+
+
+def _reserve(study, asked: list, trials: int) -> list:
+    """Of the trials just ``asked``, those the study still needs; the rest are told FAIL as surplus.
+
+    A trial is kept when fewer than ``trials`` committed trials have a smaller number. Trials another client asked
+    at the same moment are counted while their own client decides on them; one it then finds surplus can only
+    have come after ``trials`` committed ones, so the count here is right either way.
+    """
+    from optuna.trial import TrialState
+
+    committed = _committed(study)
+    kept = []
+    for t in asked:
+        before = sum(1 for n in committed if n < t.number)
+        if before < trials:
+            kept.append(t)
+            continue
+        reason = (f"surplus: the study already had {trials} trials (finished or running on other clients) when "
+                  "this one was asked; never simulated")
+        t.set_user_attr("surplus", True)
+        t.set_user_attr("error", reason)
+        _tell(study, t, state=TrialState.FAIL)
+        committed.remove(t.number)
+    return kept
 
 
 def optimize(spec, store, trials: int, *, study_name: str | None = None, storage_url: str | None = None,
@@ -311,8 +374,8 @@ def optimize(spec, store, trials: int, *, study_name: str | None = None, storage
 
         report.abandoned_recovered = _recover_abandoned(study, stale_after_s, write)
         report.previously_finished = _counted(study)
-        _run(c, study, study_spec, study_json, base, trials - report.previously_finished, write, report, quiet,
-             retries, announce)
+        _run(c, study, study_spec, study_json, base, trials, write, report, quiet, retries, announce)
+        report.finished_total = _counted(study)
         _best(study, report)
     report.wall_s = time.perf_counter() - t_start
     return storage.open_results(store)
@@ -326,7 +389,7 @@ def _best(study, report: StudyReport) -> None:
         report.best = []
 
 
-def _run(client, study, study_spec: StudySpec, study_json, base, to_ask: int, write, report, quiet, retries,
+def _run(client, study, study_spec: StudySpec, study_json, base, trials: int, write, report, quiet, retries,
          announce):
     workers = list(client.scheduler_info(n_workers=-1)["workers"])
     report.workers = len(workers)
@@ -334,14 +397,14 @@ def _run(client, study, study_spec: StudySpec, study_json, base, to_ask: int, wr
     if announce:
         announce(f"Dask: {report.workers} worker(s), dashboard {report.dashboard or '(none)'}; study "
                  f"{report.study_name!r} in {report.storage}")
-    if to_ask <= 0:
+    if trials - len(_committed(study)) <= 0:
         return
     base_future = share(client, base)
     with warmed_up(client, trial_tasks.warm_up, study_json, base):
-        _loop(client, study, study_spec, study_json, base_future, to_ask, write, report, quiet, retries)
+        _loop(client, study, study_spec, study_json, base_future, trials, write, report, quiet, retries)
 
 
-def _loop(client, study, study_spec: StudySpec, study_json, base_future, to_ask: int, write, report, quiet, retries):
+def _loop(client, study, study_spec: StudySpec, study_json, base_future, trials: int, write, report, quiet, retries):
     from distributed import wait
     from optuna.trial import TrialState
 
@@ -351,7 +414,7 @@ def _loop(client, study, study_spec: StudySpec, study_json, base_future, to_ask:
     owner = _owner()
     search = study_spec.search
     pruning = search.prune_at is not None
-    progress = Progress(to_ask, quiet=quiet, unit="trials")
+    progress = Progress(max(trials - len(_committed(study)), 0), quiet=quiet, unit="trials")
     in_flight: dict = {}
 
     def submit(ts, stage, worker=None, info=None):
@@ -366,13 +429,20 @@ def _loop(client, study, study_spec: StudySpec, study_json, base_future, to_ask:
             t0 = time.perf_counter()
             # one batch per worker: the sampler sees results as early as possible (the client's ask/tell takes
             # milliseconds per trial against seconds of simulation per batch, so workers barely wait)
-            while len(in_flight) < max(len(workers), 1) and to_ask > 0:
-                k = min(search.batch_size, to_ask)
-                ts = [study.ask(dists) for _ in range(k)]
+            while len(in_flight) < max(len(workers), 1):
+                # what the study still lacks, counting the trials running on this and any other client
+                missing = trials - len(_committed(study))
+                if missing <= 0:
+                    break
+                ts = [study.ask(dists) for _ in range(min(search.batch_size, missing))]
                 for t in ts:
                     t.set_user_attr("brainsweep_owner", owner)
+                kept = _reserve(study, ts, trials)
+                report.surplus += len(ts) - len(kept)
+                ts = kept
+                if not ts:
+                    break
                 submit(ts, "first" if pruning else "full")
-                to_ask -= k
             report.sampler_s += time.perf_counter() - t0
             if not in_flight:
                 break

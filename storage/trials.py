@@ -12,10 +12,13 @@ Variables: one per searched parameter (named like the parameter, ``"coupling.a"`
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -86,6 +89,27 @@ class TrialLayout:
         return hashlib.sha256(json.dumps(self.components(), sort_keys=True).encode()).hexdigest()[:16]
 
 
+@contextlib.contextmanager
+def _writer_lock(path) -> Iterator[None]:
+    """Several clients of one study may share its store: on a local file system their creation and row writes
+    (which resize arrays and rewrite whole chunks) take turns under an advisory lock on the store's parent
+    directory (``flock``: released if a client dies). Object stores have no such lock: give each client its own
+    store there."""
+    if isinstance(path, str):
+        yield
+        return
+    import fcntl
+
+    parent = Path(path).parent
+    parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
 def _require_matching(path, layout: TrialLayout) -> None:
     marker = _read_marker(path)
     if marker is None or marker.get("format") != _FORMAT:
@@ -110,6 +134,13 @@ def create_trial_store(store: StorePath, layout: TrialLayout, overwrite: bool = 
     import zarr
 
     path = check_writable(store)
+    with _writer_lock(path):
+        _create_trial_store(path, layout, overwrite)
+
+
+def _create_trial_store(path, layout: TrialLayout, overwrite: bool) -> None:
+    import zarr
+
     if _has_group(path):
         if not overwrite:
             _require_matching(path, layout)
@@ -170,18 +201,19 @@ def write_trials(store: StorePath, layout: TrialLayout, numbers: Sequence[int], 
     arrays["error"] = np.array([str(e)[:500] for e in error], dtype=text_dtype())
     arrays["done"] = np.ones(rows.size, dtype=np.uint8)
 
-    group = zarr.open_group(str(path), mode="r+", use_consolidated=False)
-    n = int(rows.max()) + 1
-    if group["trial"].shape[0] < n:
-        for var in layout.all_variables:
-            a = group[var.name]
-            a.resize((n, *a.shape[1:]))
-        group["trial"].resize((n,))
-        group["trial"][:] = np.arange(n)
-    order = [k for k in arrays if k != "done"] + ["done"]
-    for name in order:
-        group[name].oindex[rows] = arrays[name]
-    _consolidate(path)
+    with _writer_lock(path):
+        group = zarr.open_group(str(path), mode="r+", use_consolidated=False)
+        n = int(rows.max()) + 1
+        if group["trial"].shape[0] < n:
+            for var in layout.all_variables:
+                a = group[var.name]
+                a.resize((n, *a.shape[1:]))
+            group["trial"].resize((n,))
+            group["trial"][:] = np.arange(n)
+        order = [k for k in arrays if k != "done"] + ["done"]
+        for name in order:
+            group[name].oindex[rows] = arrays[name]
+        _consolidate(path)
 
 
 def read_trials(store: StorePath) -> dict[str, np.ndarray]:

@@ -123,3 +123,19 @@ def test_scheduler_and_workers_in_containers_run_the_hosts_sweep_bit_for_bit(ima
     finally:
         for name in names:
             podman("rm", "-f", name, check=False)
+
+
+def test_every_kubernetes_pod_command_exists_in_the_image(image):
+    """The rendered DaskCluster's container commands, run inside the built image with --help."""
+    pytest.importorskip("dask_kubernetes", reason="dask-kubernetes renders the manifest")
+    from brainsweep.deploy import kubernetes_spec
+
+    cluster = kubernetes_spec(4, image, memory="1Gi", secret="store")
+    commands = [c["args"] for role in ("scheduler", "worker") for c in cluster["spec"][role]["spec"]["containers"]]
+    assert [a[:2] for a in commands] == [["dask", "scheduler"], ["dask", "worker"]]
+    for args in commands:
+        proc = podman("run", "--rm", *SANDBOX, "--entrypoint", args[0], image, *args[1:2], "--help", check=False)
+        assert proc.returncode == 0, (args, proc.stderr[-2000:])
+        # every option the manifest passes is one the command knows
+        for option in (a for a in args[2:] if a.startswith("--")):
+            assert option in proc.stdout, (args[:2], option)

@@ -57,7 +57,7 @@ def journal(store=None, path=None):
 
 def counted(trials):
     return [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-            and not t.user_attrs.get("abandoned")]
+            and not t.user_attrs.get("abandoned") and not t.user_attrs.get("surplus")]
 
 
 def rows_done(store) -> int:
@@ -298,3 +298,28 @@ def test_objectives_are_named_like_the_stored_features():
     stored = {o.name for o in measure.output_specs(study.sim, sim) if not o.dims}
     assert stored == {"fit", "net_synchrony", "net_metastability"}
     assert set(study.search.objectives[0]) <= stored
+
+
+def test_two_clients_on_one_postgresql_study_give_exactly_the_requested_trials(cluster, tmp_path, postgres_url):
+    """Two `optimize` commands at once on one study (PostgreSQL) and one store: 7 trials in all, never more."""
+    spec, store = write_study(tmp_path / "shared.yaml", length=8000.0), tmp_path / "shared.zarr"
+    args = ("optimize", spec, "--trials", 7, "-o", store, "--storage", postgres_url, "--study", "two-clients",
+            "--scheduler", cluster.address, "--quiet")
+    procs = [cli(*args), cli(*args)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err
+    trials = optuna.load_study(study_name="two-clients", storage=postgres_url).get_trials()
+    kept = [t for t in trials if not t.user_attrs.get("surplus")]
+    surplus = [t for t in trials if t.user_attrs.get("surplus")]
+    assert len(counted(trials)) == 7 and len(kept) == 7
+    assert all(t.state == TrialState.COMPLETE for t in kept)
+    assert all(t.state == TrialState.FAIL and "surplus" in t.user_attrs["error"] for t in surplus)
+    # both clients ran trials, and the last to finish reports the whole study
+    owners = {t.user_attrs["brainsweep_owner"]["pid"] for t in kept}
+    assert owners == {p.pid for p in procs}
+    assert any("7 of 7 trials finished" in out for out, _ in outs)
+    ds = xr.open_zarr(store).load()
+    done = {int(n) for n in ds.trial.values[ds.done.values == 1]}
+    assert done == {t.number for t in kept}
+    assert (ds.state.sel(trial=sorted(done)) == 0).all() and np.isfinite(ds.objective_value.sel(trial=sorted(done))).all()
