@@ -166,6 +166,25 @@ def _require_matching_store(path: Location, layout: StoreLayout) -> None:
                                  f"{_OVERWRITE_HINT}")
 
 
+#: (store, layout fingerprint) -> when a worker process last found the store matching (time.monotonic())
+_VERIFIED: dict[tuple[str, str], float] = {}
+#: how long a worker trusts that check: a store replaced by another sweep's mid-run is still refused within this
+_VERIFY_EVERY_S = 10.0
+
+
+def _require_matching_store_recently(path: Location, layout: StoreLayout) -> None:
+    """:func:`_require_matching_store`, at most every :data:`_VERIFY_EVERY_S` seconds per store and layout in a
+    process (reading the marker costs as much as writing a small block)."""
+    import time
+
+    key = (str(path), layout.fingerprint())
+    now = time.monotonic()
+    if now - _VERIFIED.get(key, -float("inf")) < _VERIFY_EVERY_S:
+        return
+    _require_matching_store(path, layout)
+    _VERIFIED[key] = now
+
+
 # ---------------------------------------------------------------------------------------------- creation
 def check_writable(store: StorePath) -> Location:
     """Make sure results can be written to ``store``; call it before any simulation.
@@ -453,18 +472,48 @@ def write_block(store: StorePath, layout: StoreLayout, block_index: int, results
     StoreMismatchError
         If the store was made for another layout.
     """
-    import zarr
-
     try:
         slices = layout.block(block_index)
     except IndexError as exc:
         raise ValueError(str(exc)) from None
     arrays = _block_arrays(layout, block_index, results, status, error, seed)
     path = _store_path(store)
-    _require_matching_store(path, layout)
-    for name, values in arrays.items():
-        target = zarr.open_array(str(path), path=name, mode="r+")
-        target[slices + (slice(None),) * (values.ndim - len(slices))] = values
+    _require_matching_store_recently(path, layout)
+    _write_regions(path, {name: (slices + (slice(None),) * (values.ndim - len(slices)), values)
+                          for name, values in arrays.items()}, layout.fingerprint())
+
+
+#: arrays a worker process has opened, per store and layout: their metadata never changes during a sweep (only chunks are
+#: written), and reading it again costs more than writing a small block
+_OPEN_ARRAYS: dict[tuple[str, str, str], Any] = {}
+
+
+def _write_regions(path: Location, regions: Mapping[str, tuple], fingerprint: str) -> None:
+    """Write ``{array name: (selection, values)}`` with ``done`` last, in one trip through zarr's event loop.
+
+    The arrays other than ``done`` are written concurrently, through arrays opened once per process (one
+    ``sync`` call per block instead of two per array: for small blocks the hand-offs cost more than the writes).
+    ``fingerprint`` is the layout's: a store made again at the same path for another layout is opened afresh.
+    """
+    import asyncio
+
+    import zarr.api.asynchronous as zarr_async
+    from zarr.core.sync import sync
+
+    async def write(name: str) -> None:
+        selection, values = regions[name]
+        key = (str(path), fingerprint, name)
+        target = _OPEN_ARRAYS.get(key)
+        if target is None:
+            target = _OPEN_ARRAYS[key] = await zarr_async.open_array(store=str(path), path=name, mode="r+")
+        await target.setitem(selection, values)
+
+    async def write_all() -> None:
+        await asyncio.gather(*(write(name) for name in regions if name != "done"))
+        if "done" in regions:
+            await write("done")
+
+    sync(write_all())
 
 
 # ---------------------------------------------------------------------------------------------- reading
