@@ -249,12 +249,16 @@ def _run(client, spec_json, pending, store, base, prep, report, quiet, retries, 
     if announce:
         announce(f"Dask: {report.workers} worker(s), dashboard {report.dashboard or '(none)'}")
     base_future = share(client, base)
+    # the spec holds every axis value: sent once per worker like the connectome, not inside each of the tasks
+    # (a million-point spec is megabytes; in every task it would cost the scheduler O(points^2) memory)
+    spec_future = share(client, spec_json)
+    fingerprint = prep.spec.fingerprint()
     sizes = {k: int(np.prod(prep.plan.block_shape(prep.plan.block(k)))) for k in pending}
     # every worker (and any that joins later) readies the block kernel before it takes a block
     with warmed_up(client, tasks.warm_up, spec_json, base) as warm_results:
         progress = Progress(sum(sizes.values()), quiet=quiet)
-        futures = [client.submit(tasks.run_block, spec_json, k, store, base_future, pure=False, retries=retries,
-                                 key=f"block-{prep.spec.fingerprint()}-{k}", resources=resources) for k in pending]
+        futures = [client.submit(tasks.run_block, spec_future, k, store, base_future, pure=False, retries=retries,
+                                 key=f"block-{fingerprint}-{k}", resources=resources) for k in pending]
         try:
             for future in as_completed(futures):
                 if interrupted is not None and interrupted.is_set():

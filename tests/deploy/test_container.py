@@ -125,6 +125,21 @@ def test_scheduler_and_workers_in_containers_run_the_hosts_sweep_bit_for_bit(ima
             podman("rm", "-f", name, check=False)
 
 
+def test_compose_services_run_commands_the_image_has(image):
+    """compose.yaml's scheduler, worker and dashboard services: their entry points and options exist."""
+    compose = yaml.safe_load((REPO / "deploy/container/compose.yaml").read_text())
+    services = compose["services"]
+    assert {"scheduler", "worker", "dashboard"} <= set(services)
+    for name in ("scheduler", "worker", "dashboard"):
+        service = services[name]
+        entry = service.get("entrypoint", ["brainsweep"])
+        sub = entry[1:] if len(entry) > 1 else service["command"][:1]
+        proc = podman("run", "--rm", *SANDBOX, "--entrypoint", entry[0], image, *sub, "--help", check=False)
+        assert proc.returncode == 0, (name, proc.stderr[-2000:])
+        for option in (a for a in service["command"] if str(a).startswith("--")):
+            assert option in proc.stdout, (name, option)
+
+
 def test_every_kubernetes_pod_command_exists_in_the_image(image):
     """The rendered DaskCluster's container commands, run inside the built image with --help."""
     pytest.importorskip("dask_kubernetes", reason="dask-kubernetes renders the manifest")

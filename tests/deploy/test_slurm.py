@@ -129,6 +129,30 @@ def test_sweep_on_slurm_worker_jobs_survives_a_cancelled_job(slurm, spec_file, r
 
 
 @pytest.mark.cluster
+def test_ctrl_c_cancels_the_worker_jobs_and_the_store_resumes(slurm, spec_file, tmp_path):  # noqa: F811
+    import signal
+
+    store = tmp_path / "interrupted.zarr"
+    proc = subprocess.Popen([sys.executable, "-m", "brainsweep.cli", "sweep", str(spec_file), "-o", str(store),
+                             "--cluster", "slurm", "--jobs", "2", "--memory", "1GiB", "--interface", "lo",
+                             "--log-directory", str(tmp_path / "logs"), "--quiet"],
+                            env=slurm.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None and not (
+            done_points(store) >= 1 and len(slurm.jobs("brainsweep-worker")) == 2):
+        time.sleep(0.2)
+    assert proc.poll() is None and len(slurm.jobs("brainsweep-worker")) == 2
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "run the same command again" in err.lower(), err
+    deadline = time.time() + 30
+    while slurm.jobs("brainsweep-worker") and time.time() < deadline:
+        time.sleep(0.5)
+    assert slurm.jobs("brainsweep-worker") == [], "worker jobs left behind after Ctrl-C"
+    assert 0 < done_points(store) < len(SPEC["axes"]["coupling.a"])
+
+
+@pytest.mark.cluster
 def test_sbatch_allocation_runs_scheduler_workers_and_the_cli(slurm, spec_file, reference, tmp_path):  # noqa: F811
     store = tmp_path / "sbatch.zarr"
     env = dict(slurm.env, PATH=f"{Path(sys.executable).parent}:{slurm.env['PATH']}", BRAINSWEEP_RUN_DIR=str(tmp_path))
@@ -141,3 +165,23 @@ def test_sbatch_allocation_runs_scheduler_workers_and_the_cli(slurm, spec_file, 
     assert log.count("Start worker at") == 2
     assert_same(xr.open_zarr(store).load(), reference)
     assert not list(tmp_path.glob("brainsweep-scheduler-*.json")), "the scheduler file was left behind"
+
+
+@pytest.mark.cluster
+def test_a_study_runs_on_slurm_worker_jobs_and_releases_them(slurm, tmp_path):  # noqa: F811
+    study = {k: v for k, v in SPEC.items() if k not in ("axes", "batch_size")}
+    study.update(length=4000.0, search={"space": {"coupling.a": {"low": 0.0, "high": 0.2}}, "objective": "std", "direction": "maximize",
+                                        "batch_size": 2, "seed": 1})
+    spec = tmp_path / "study.yaml"
+    spec.write_text(yaml.safe_dump(study, sort_keys=False))
+    proc = subprocess.run([sys.executable, "-m", "brainsweep.cli", "optimize", str(spec), "--trials", "4", "-o",
+                           str(tmp_path / "study.zarr"), "--cluster", "slurm", "--jobs", "1", "--memory", "1GiB",
+                           "--interface", "lo", "--log-directory", str(tmp_path / "logs"), "--quiet"],
+                          env=slurm.env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr + slurm.logs()
+    assert "4 of 4 trials finished" in proc.stdout
+    assert int(xr.open_zarr(tmp_path / "study.zarr").done.sum()) == 4
+    deadline = time.time() + 30
+    while slurm.jobs("brainsweep-worker") and time.time() < deadline:
+        time.sleep(0.5)
+    assert slurm.jobs("brainsweep-worker") == [], "worker jobs left behind"

@@ -8,7 +8,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 FOLDERS = {"api": "brainsweep", "engine": "brainsweep/engine", "explore": "brainsweep/explore",
-           "storage": "brainsweep/storage", "dashboards": "brainsweep/dashboards"}
+           "storage": "brainsweep/storage", "dashboards": "brainsweep/dashboards", "deploy": "brainsweep/deploy"}
+#: files users copy from the installed package (brainsweep.deploy.default_jobqueue_config() etc.)
+DEPLOY_FILES = ["slurm/jobqueue.yaml", "slurm/sweep.sbatch", "container/Containerfile", "container/compose.yaml",
+                "container/build.sh", "kubernetes/daskcluster.yaml"]
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +35,8 @@ def test_wheel_contains_every_module_and_no_bare_top_level_packages(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     missing = [m for m in expected_modules() if m not in names]
     assert not missing, f"missing from the wheel: {missing}"
+    missing = [f for f in DEPLOY_FILES if f"brainsweep/deploy/{f}" not in names]
+    assert not missing, f"deploy files missing from the wheel: {missing}"
     top = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert top == {"brainsweep"}
     assert any(n.endswith("entry_points.txt") and "brainsweep.cli:main" in zipfile.ZipFile(wheel).read(n).decode()
