@@ -273,7 +273,8 @@ def _cluster_arguments(p: argparse.ArgumentParser, overwrite: str) -> None:
     """Where a sweep or study runs, and how it treats an existing store (the same for both commands)."""
     p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (tcp://host:8786)")
     p.add_argument("--scheduler-file", default=None, help="Dask scheduler file of an existing cluster")
-    p.add_argument("--workers", type=int, default=None, help="workers of the embedded LocalCluster (default: cores)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="workers of the embedded LocalCluster (default: cores); with --cluster kubernetes: worker pods")
     p.add_argument("--overwrite", action="store_true", help=overwrite)
     p.add_argument("--quiet", action="store_true", help="no progress bar (batch jobs)")
     p.add_argument("--backend", choices=["cpu", "cuda", "auto"], default=None,
@@ -310,10 +311,15 @@ def _cluster_client(args, say):
 
     from brainsweep.deploy import ClusterLaunchError
 
+    only = {"slurm": ("jobs", "jobqueue_config", "cores", "memory", "walltime", "account", "partition", "job_extra",
+                      "interface", "log_directory"),
+            "kubernetes": ("image", "namespace", "secret")}
+    for kind, names in only.items():
+        given = [n for n in names if getattr(args, n) is not None]
+        if given and args.cluster != kind:
+            flag = "--" + given[0].replace("_", "-")
+            raise ClusterLaunchError(f"{flag} needs --cluster {kind} (this run: --cluster {args.cluster})")
     if args.cluster == "local":
-        for flag, value in (("--jobs", args.jobs), ("--image", args.image)):
-            if value is not None:
-                raise ClusterLaunchError(f"{flag} needs --cluster slurm or kubernetes")
         return contextlib.nullcontext(None)
     if args.scheduler or args.scheduler_file:
         raise ClusterLaunchError(f"--cluster {args.cluster} starts its own scheduler: leave out --scheduler and "

@@ -4,8 +4,11 @@ A synthetic 100 x 100 sweep store with 80 regions (written through the storage l
 a per-region mean) is served by ``brainsweep dashboard``; headless Debian chromium (playwright) opens it.
 
 - first render: from ``page.goto`` to the landscape's canvas being drawn (targets < 2 s);
-- widget latency: from choosing another feature in the select box to the landscape's pixels changing
-  (screenshots polled; includes one screenshot's time, so it is an upper bound; target < 300 ms).
+- widget latency: from choosing another feature in the select box to the landscape's pixels changing on
+  screen (target < 300 ms). Measured inside the page: the select's change event is timestamped, and on every
+  animation frame after it the landscape's canvas (found through Bokeh's shadow roots) is compared with its
+  pixels before the change; the first frame that differs ends the interval (resolution: one frame, ~16 ms).
+  The older screenshot-polling figure (an upper bound: it includes one screenshot, 100-200 ms) is printed too.
 
 Figures are printed, never asserted::
 
@@ -25,6 +28,55 @@ import time
 import numpy as np
 
 REGIONS = 80
+
+#: In the page: watch the largest canvas (the landscape) from the next ``change`` event of any <select> until
+#: its pixels differ; ``window.__bs_result`` becomes the milliseconds from the event to that animation frame.
+WATCH_JS = """
+() => {
+  window.__bs_result = null;
+  const resolve = (ms) => { window.__bs_result = ms; };
+  const canvases = [];
+  const walk = (root) => {
+    root.querySelectorAll('*').forEach((el) => {
+      if (el.tagName === 'CANVAS') canvases.push(el);
+      if (el.shadowRoot) walk(el.shadowRoot);
+    });
+  };
+  walk(document);
+  // Bokeh draws a plot on stacked canvas layers: watch every large one (the landscape's)
+  const biggest = Math.max(...canvases.map((c) => c.width * c.height));
+  const layers = canvases.filter((c) => c.width * c.height >= 0.5 * biggest).map((c) => {
+    const ctx = c.getContext('2d');
+    return { c, ctx, before: ctx.getImageData(0, 0, c.width, c.height).data };
+  });
+  const changed = (layer) => {
+    const now = layer.ctx.getImageData(0, 0, layer.c.width, layer.c.height).data;
+    if (now.length !== layer.before.length) return true;
+    for (let i = 0; i < now.length; i += 4) {
+      if (now[i] !== layer.before[i] || now[i + 1] !== layer.before[i + 1]) return true;
+    }
+    return false;
+  };
+  const differs = () => layers.some(changed);
+  const selects = [];
+  const walkSelects = (root) => {
+    root.querySelectorAll('*').forEach((el) => {
+      if (el.tagName === 'SELECT') selects.push(el);
+      if (el.shadowRoot) walkSelects(el.shadowRoot);
+    });
+  };
+  walkSelects(document);
+  let t0 = null;
+  const frame = () => {
+    if (differs()) { resolve(performance.now() - t0); return; }
+    if (performance.now() - t0 > 10000) { resolve(-1); return; }
+    requestAnimationFrame(frame);
+  };
+  selects.forEach((s) => s.addEventListener('change', () => {
+    if (t0 === null) { t0 = performance.now(); requestAnimationFrame(frame); }
+  }, { once: true }));
+}
+"""
 
 
 def make_store(path: str, n: int) -> None:
@@ -70,7 +122,7 @@ def main(argv=None) -> int:
                                    "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         while not server.stdout.readline().startswith("dashboard"):
             pass
-        first, latency, poll = [], [], []
+        first, latency, poll, in_page = [], [], [], []
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"])
             for _ in range(a.repeats):
@@ -96,6 +148,13 @@ def main(argv=None) -> int:
                     if time.perf_counter() - t0 > 10:
                         break
                 latency.append(time.perf_counter() - t0)
+                # frame-accurate, inside the page: back to the first feature, then the second again
+                for choice in (current, target):
+                    time.sleep(0.5)
+                    page.evaluate(WATCH_JS)
+                    select.select_option(choice)
+                    page.wait_for_function("window.__bs_result !== null", timeout=15_000)
+                    in_page.append(float(page.evaluate("window.__bs_result")) / 1000)
                 page.close()
             browser.close()
         server.terminate()
@@ -104,8 +163,10 @@ def main(argv=None) -> int:
     print("| measure | median | best | worst | target |")
     print("|---|---|---|---|---|")
     print(f"| request to first rendered landscape | {np.median(first):.2f} s | {min(first):.2f} s | {max(first):.2f} s | < 2 s |")
-    print(f"| widget change to redrawn landscape | {1000 * np.median(latency):.0f} ms | {1000 * min(latency):.0f} ms | "
-          f"{1000 * max(latency):.0f} ms | < 300 ms |")
+    print(f"| widget change to redrawn landscape (in-page, per frame) | {1000 * np.median(in_page):.0f} ms | "
+          f"{1000 * min(in_page):.0f} ms | {1000 * max(in_page):.0f} ms | < 300 ms |")
+    print(f"| the same, by screenshot polling (upper bound) | {1000 * np.median(latency):.0f} ms | "
+          f"{1000 * min(latency):.0f} ms | {1000 * max(latency):.0f} ms | |")
     print(f"| one screenshot poll (included above, up to one per change) | {1000 * np.median(poll):.0f} ms | "
           f"{1000 * min(poll):.0f} ms | {1000 * max(poll):.0f} ms | |")
     return 0

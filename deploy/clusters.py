@@ -12,6 +12,7 @@ import copy
 import re
 import signal
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -143,10 +144,14 @@ def slurm_client(jobs: int, settings: Mapping, announce: Callable[[str], None] |
     kwargs = dict(settings)
     with _sigterm_as_interrupt():
         try:
-            cluster = SLURMCluster(**kwargs)
+            with warnings.catch_warnings():
+                # the dashboard moves to a free port when 8787 is taken; the sweep prints where it is
+                warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+                cluster = SLURMCluster(**kwargs)
         except (ValueError, TypeError, RuntimeError) as exc:
             raise ClusterLaunchError(f"Slurm cluster: {exc}") from None
         try:
+            _check_job_script(cluster.job_script(), _describe_job(kwargs))
             cluster.scale(jobs=jobs)
             client = Client(cluster)
             try:
@@ -164,6 +169,39 @@ def slurm_client(jobs: int, settings: Mapping, announce: Callable[[str], None] |
                 client.close()
         finally:
             cluster.close()  # scancel of every worker job still queued or running
+
+
+def _describe_job(kwargs: Mapping) -> str:
+    parts = [f"--cores {kwargs['cores']}", f"--memory {kwargs['memory']}"]
+    parts += [f"--{flag} {kwargs[key]}" for key, flag in (("walltime", "walltime"), ("queue", "partition"),
+                                                           ("account", "account")) if kwargs.get(key)]
+    parts += [f"--job-extra={d}" for d in kwargs.get("job_extra_directives") or []]
+    return " ".join(parts)
+
+
+def _check_job_script(script: str, description: str) -> None:
+    """``sbatch --test-only`` on the worker job script: a partition, account, memory or time Slurm refuses fails
+    here, in one line, instead of leaving the sweep waiting for workers that will never start."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    sbatch = shutil.which("sbatch")
+    if sbatch is None:
+        raise ClusterLaunchError("--cluster slurm: sbatch not found; run brainsweep where Slurm's commands are "
+                                 "(a login node)")
+    with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as fh:
+        fh.write(script)
+    try:
+        proc = subprocess.run([sbatch, "--test-only", fh.name], capture_output=True, text=True, timeout=60)
+    finally:
+        os.unlink(fh.name)
+    if proc.returncode != 0:
+        lines = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
+        reason = lines[-1] if lines else f"exit status {proc.returncode}"
+        raise ClusterLaunchError(f"Slurm refuses the worker job ({description}): "
+                                 f"{reason.removeprefix('sbatch: error: ')}")
 
 
 def _log_hint(kwargs: Mapping) -> str:

@@ -90,12 +90,25 @@ def test_bad_slurm_settings_name_the_field(bad, field):
 def test_cli_refuses_mixed_cluster_flags_in_one_line(spec_file, tmp_path):
     for args, expected in ((["--cluster", "slurm", "--scheduler", "tcp://127.0.0.1:1"], "starts its own scheduler"),
                            (["--jobs", "3"], "--jobs needs --cluster slurm"),
+                           (["--memory", "4GiB"], "--memory needs --cluster slurm"),
+                           (["--cluster", "slurm", "--image", "i:1"], "--image needs --cluster kubernetes"),
                            (["--cluster", "slurm", "--walltime", "forever"], "walltime: "),
                            (["--cluster", "kubernetes"], "needs --image")):
         proc = cli("sweep", spec_file, "-o", tmp_path / "x.zarr", *args)
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 2 and expected in err and len(err.strip().splitlines()) == 1, (args, err)
     assert not (tmp_path / "x.zarr").exists()
+
+
+def test_a_job_slurm_refuses_fails_in_one_line_before_anything_runs(slurm, spec_file, tmp_path):  # noqa: F811
+    for flag, expected in ((["--partition", "nosuch"], "invalid partition"),
+                           (["--memory", "900TiB"], "--memory 900tib): requested node configuration")):
+        proc = subprocess.run([sys.executable, "-m", "brainsweep.cli", "sweep", str(spec_file), "-o",
+                               str(tmp_path / "x.zarr"), "--cluster", "slurm", "--interface", "lo", *flag],
+                              env=slurm.env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2 and "Slurm refuses the worker job" in proc.stderr, proc.stderr
+        assert expected in proc.stderr.lower() and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert slurm.jobs() == []
 
 
 @pytest.mark.cluster
