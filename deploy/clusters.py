@@ -132,10 +132,16 @@ def slurm_client(jobs: int, settings: Mapping, announce: Callable[[str], None] |
 
     Leaving the context cancels every worker job (``scancel``), also on Ctrl-C and SIGTERM.
     """
+    sigint = signal.getsignal(signal.SIGINT)
     try:
         from dask_jobqueue import SLURMCluster
     except ImportError:
         raise ClusterLaunchError("--cluster slurm needs dask-jobqueue: pip install 'brainsweep[slurm]'") from None
+    finally:
+        # importing dask_jobqueue (its runner module) replaces Ctrl-C's handler with sys.exit(): a Ctrl-C would then
+        # end the command with status 0 and no word; keep Python's (the sweep reports the interruption, exit 130)
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not sigint:
+            signal.signal(signal.SIGINT, sigint)
     from distributed import Client
 
     if not isinstance(jobs, int) or jobs < 1:

@@ -102,7 +102,7 @@ def test_cli_refuses_mixed_cluster_flags_in_one_line(spec_file, tmp_path):
 
 def test_a_job_slurm_refuses_fails_in_one_line_before_anything_runs(slurm, spec_file, tmp_path):  # noqa: F811
     for flag, expected in ((["--partition", "nosuch"], "invalid partition"),
-                           (["--memory", "900TiB"], "--memory 900tib): requested node configuration")):
+                           (["--memory", "900TiB"], "requested node configuration")):
         proc = subprocess.run([sys.executable, "-m", "brainsweep.cli", "sweep", str(spec_file), "-o",
                                str(tmp_path / "x.zarr"), "--cluster", "slurm", "--interface", "lo", *flag],
                               env=slurm.env, capture_output=True, text=True, timeout=120)
@@ -183,7 +183,8 @@ def test_sbatch_allocation_runs_scheduler_workers_and_the_cli(slurm, spec_file, 
 @pytest.mark.cluster
 def test_a_study_runs_on_slurm_worker_jobs_and_releases_them(slurm, tmp_path):  # noqa: F811
     study = {k: v for k, v in SPEC.items() if k not in ("axes", "batch_size")}
-    study.update(length=4000.0, search={"space": {"coupling.a": {"low": 0.0, "high": 0.2}}, "objective": "std", "direction": "maximize",
+    study.update(length=4000.0, features=[{"name": "synchrony", "monitor": "temporal_average"}],
+                 search={"space": {"coupling.a": {"low": 0.0, "high": 0.2}}, "objective": "synchrony",
                                         "batch_size": 2, "seed": 1})
     spec = tmp_path / "study.yaml"
     spec.write_text(yaml.safe_dump(study, sort_keys=False))
