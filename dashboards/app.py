@@ -111,8 +111,29 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
             logs = views.drawn_as_log10(view, x.value, y.value)
             return 10.0 ** float(value) if logs[0 if dim == x.value else 1] else value
 
-        mesh = hv.DynamicMap(pn.bind(draw_mesh, feature=feature, x=x, y=y, reduce=reduce, **others))
-        marks = hv.DynamicMap(pn.bind(draw_marks, feature=feature, x=x, y=y, reduce=reduce, **others))
+        # One stream drives both DynamicMaps, and a widget change pushes it inside one held document: the mesh and
+        # its markers reach the browser in one message and are painted once (two bindings sent two, ~90 ms apart)
+        safe = {d: f"axis_{k}" for k, d in enumerate(others)}       # axis names ("noise.nsig") are not identifiers
+
+        def current() -> dict:
+            return dict(feature=feature.value, x=x.value, y=y.value, reduce=reduce.value,
+                        **{safe[d]: w.value for d, w in others.items()})
+
+        selection = hv.streams.Stream.define("Selection", **current())()
+
+        def push(*events):
+            with pn.io.hold():
+                selection.event(**current())
+
+        for widget in (feature, x, y, reduce, *others.values()):
+            widget.param.watch(push, "value")
+
+        def unsafe(kw: dict) -> dict:
+            named = {d: kw[a] for d, a in safe.items()}
+            return dict(feature=kw["feature"], x=kw["x"], y=kw["y"], reduce=kw["reduce"], **named)
+
+        mesh = hv.DynamicMap(lambda **kw: draw_mesh(**unsafe(kw)), streams=[selection])
+        marks = hv.DynamicMap(lambda **kw: draw_marks(**unsafe(kw)), streams=[selection])
         landscape = (mesh * marks).opts(legend_position="top")
         tap = hv.streams.Tap(source=mesh, x=None, y=None)
 
