@@ -319,6 +319,17 @@ def free_port(address: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def _warm_up(paths: list[str]) -> None:
+    """Build and render the app once before serving: the first page then skips the imports and first-use costs
+    of HoloViews' and Bokeh's plotting (about a second), which the later pages never pay."""
+    from bokeh.document import Document
+
+    try:
+        build_app(paths, explorer=False).get_root(Document())
+    except Exception:  # noqa: BLE001 - only a warm-up: whatever fails here is shown on the page itself
+        pass
+
+
 def serve(paths: list[str], address: str = "127.0.0.1", port: int = 0, show: bool = True,
           refresh_ms: int = REFRESH_MS):
     """A Bokeh server for the app (not started: ``server.start(); server.io_loop.start()``).
@@ -332,6 +343,7 @@ def serve(paths: list[str], address: str = "127.0.0.1", port: int = 0, show: boo
         pn.state.add_periodic_callback(lambda: refresh(app), period=refresh_ms)
         return app
 
+    _warm_up(paths)
     origins = [f"{address}:{port}"] + ([f"localhost:{port}"] if address == "127.0.0.1" else [])
     return pn.serve({"/": make}, address=address, port=port, show=show, threaded=False, start=False,
                     title="brainsweep", websocket_origin=origins)
