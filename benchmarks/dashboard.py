@@ -7,7 +7,8 @@ a per-region mean) is served by ``brainsweep dashboard``; headless Debian chromi
 - widget latency: from choosing another feature in the select box to the landscape's pixels changing on
   screen (target < 300 ms). Measured inside the page: the select's change event is timestamped, and on every
   animation frame after it the landscape's canvas (found through Bokeh's shadow roots) is compared with its
-  pixels before the change; the first frame that differs ends the interval (resolution: one frame, ~16 ms).
+  pixels before the change; the first frame that differs and the last that still changes are reported
+  (resolution: one frame, ~16 ms).
   The older screenshot-polling figure (an upper bound: it includes one screenshot, 100-200 ms) is printed too.
 
 Figures are printed, never asserted::
@@ -35,10 +36,12 @@ WATCH_JS = """
 () => {
   window.__bs_result = null;
   const resolve = (ms) => { window.__bs_result = ms; };
-  const canvases = [];
+  // Bokeh renders into shadow roots: walk them for the canvases and the select boxes
+  const canvases = [], selects = [];
   const walk = (root) => {
     root.querySelectorAll('*').forEach((el) => {
       if (el.tagName === 'CANVAS') canvases.push(el);
+      if (el.tagName === 'SELECT') selects.push(el);
       if (el.shadowRoot) walk(el.shadowRoot);
     });
   };
@@ -61,14 +64,6 @@ WATCH_JS = """
   };
   const before = layers.map((l) => l.before);
   let last = before, first = null, settled = null;
-  const selects = [];
-  const walkSelects = (root) => {
-    root.querySelectorAll('*').forEach((el) => {
-      if (el.tagName === 'SELECT') selects.push(el);
-      if (el.shadowRoot) walkSelects(el.shadowRoot);
-    });
-  };
-  walkSelects(document);
   let t0 = null;
   // first: the first frame that differs from before the change; settled: the last frame that still changed,
   // once nothing has changed for a second (the landscape fully redrawn: image, colour bar, title, markers)

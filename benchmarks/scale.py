@@ -30,7 +30,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
 ROW = r"""
 import json, os, resource, sys, tempfile, time
@@ -51,14 +50,6 @@ spec = {
     "batch_size": 1,
     "dtype": "float64",
 }
-scheduler_rss = []
-
-def watch(client):
-    def rss():
-        import psutil
-        return psutil.Process().memory_info().rss
-    scheduler_rss.append(client.run_on_scheduler(rss))
-
 with tempfile.TemporaryDirectory(prefix="bs-scale-") as tmp:
     report = SweepReport(store="")
     from distributed import Client, LocalCluster
@@ -69,7 +60,6 @@ with tempfile.TemporaryDirectory(prefix="bs-scale-") as tmp:
             t0 = time.perf_counter()
             sweep(spec, os.path.join(tmp, "s.zarr"), client, quiet=True, report=report)
             wall = time.perf_counter() - t0
-            watch(client)
     starts = [s["started"] for s in report.summaries if "started" in s]
     ends = [s["ended"] for s in report.summaries if "ended" in s]
     phase = (max(ends) - min(starts)) if starts and ends else report.busy_s / max(workers, 1)
@@ -79,7 +69,7 @@ print(json.dumps({
     "tasks": n_tasks, "workers": workers, "wall_s": wall, "phase_s": phase,
     "task_s": report.task_s, "busy_s": report.busy_s, "store_s": report.store_s, "kernel_s": report.kernel_s,
     "client_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-    "scheduler_rss": max(scheduler_rss) if scheduler_rss else 0, "store_bytes": store_bytes,
+    "store_bytes": store_bytes,
     "ok": report.ok,
 }))
 """

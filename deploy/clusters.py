@@ -13,7 +13,7 @@ import re
 import signal
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -347,8 +347,3 @@ def kubernetes_client(spec: Mapping, namespace: str | None = None,
                 yield client
         finally:
             cluster.close()
-
-
-def parse_extra(values: Sequence[str] | None) -> list[str] | None:
-    """``--job-extra`` values as a list (``None`` when none was given, so the config file's list is kept)."""
-    return list(values) if values else None

@@ -131,8 +131,6 @@ def create_trial_store(store: StorePath, layout: TrialLayout, overwrite: bool = 
     StoreNotWritableError
         If the location cannot be written.
     """
-    import zarr
-
     path = check_writable(store)
     with _writer_lock(path):
         _create_trial_store(path, layout, overwrite)

@@ -12,22 +12,15 @@ import yaml
 
 from tests.helpers.cluster import cli
 from tests.helpers.slurm import slurm  # noqa: F401 - fixture
+from tests.helpers.specs import RWW_MEAN_STD
 
 REPO = Path(__file__).resolve().parents[2]
-SPEC = {
-    "name": "slurm-test",
-    "connectivity": {"dataset": "hcp80", "conduction_speed": 10.0},
-    "model": {"name": "ReducedWongWang", "initial_state": {"S": 0.1}},
-    "coupling": {"name": "Linear"},
-    "integrator": {"name": "HeunStochastic", "dt": 0.1, "noise": {"nsig": 1.0e-4}},
-    "monitors": [{"name": "TemporalAverage", "period": 10.0}],
-    "features": [{"name": "mean", "monitor": "temporal_average"}, {"name": "std", "monitor": "temporal_average"}],
-    "length": 60000.0,  # about a second per point here: long enough to cancel a job mid-sweep
-    "seed": 3,
-    "axes": {"coupling.a": [round(0.01 * k, 2) for k in range(12)]},
-    "batch_size": 1,
-    "dtype": "float32",
-}
+SPEC = dict(
+    RWW_MEAN_STD, name="slurm-test", seed=3, dtype="float32",
+    integrator={"name": "HeunStochastic", "dt": 0.1, "noise": {"nsig": 1.0e-4}},
+    length=60000.0,  # about a second per point here: long enough to cancel a job mid-sweep
+    axes={"coupling.a": [round(0.01 * k, 2) for k in range(12)]},
+)
 
 
 @pytest.fixture(scope="module")
