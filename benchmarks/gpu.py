@@ -4,6 +4,7 @@
     python benchmarks/gpu.py                   # full table (about 3-4 minutes on an H100/H200)
     python benchmarks/gpu.py --quick           # smoke run
     python benchmarks/gpu.py --sweep10k        # also: 10,000 points x 60 s with BOLD and FC fit
+    python benchmarks/gpu.py --tune            # first: kernel options (CANDIDATES) at N = 100; the fastest is used
     python benchmarks/gpu.py --json out.json
 
 Workload (issue 15): stochastic ReducedWongWang (HeunStochastic, dt 0.1 ms, nsig 1e-3) with conduction delays
@@ -17,7 +18,10 @@ Rows: for B batch members (from 64 up to the largest in the plan that fits the G
 run of ``length`` ms after a warm-up run (compilation excluded; the compile time is its own column),
 simulated seconds per wall second (B * length / wall), GPU memory in use at the end of the run (device
 total - free) and the host's peak RSS. The CPU row runs the same simulation with the CPU kernel on one core
-(16 lanes, float32 and float64). Figures are printed, never asserted.
+(16 lanes, float32 and float64). With ``--tune``, the kernel options in :data:`CANDIDATES` are timed first
+(N = 100, float32) and the fastest whose final state matches the first row's is used for every GPU row and
+the sweep (the ``block`` column: lanes x node threads per block, lanes per thread, unrolling, register cap).
+Figures are printed, never asserted.
 """
 from __future__ import annotations
 
@@ -55,9 +59,18 @@ def connectome(n: int):
     return bs.Connectivity(weights=w / w.max(), tract_lengths=d, conduction_speed=10.0)
 
 
+def for_network(options: dict | None, n: int) -> dict:
+    """``options`` for an N-node network: a candidate's one node thread per node (100) becomes ``n``."""
+    options = dict(options or {})
+    if options.get("cuda_node_threads") == 100:
+        options["cuda_node_threads"] = n
+    return options
+
+
 def simulator(conn, dtype: str, backend: str, options: dict | None = None):
     import brainsweep as bs
 
+    options = for_network(options, conn.number_of_regions)
     return bs.Simulator(connectivity=conn, model=bs.models.ReducedWongWang(), coupling=bs.coupling.Linear(a=0.2),
                         integrator=bs.integrators.HeunStochastic(dt=0.1, noise=bs.noise.Additive(nsig=1e-3)),
                         monitors=[bs.monitors.BalloonWindkessel(period=720.0)], dtype=dtype, seed=0,
@@ -76,7 +89,13 @@ def gpu_memory_used() -> float:
     return (total - free) / 2 ** 30
 
 
-def gpu_row(conn, dtype, B, length, options=None):
+def launch_label(ln) -> str:
+    """Kernel launch in a table cell: lanes x node threads, lanes per thread, unroll, register cap."""
+    regs = f" r{ln.max_registers}" if ln.max_registers else ""
+    return f"{ln.lanes_per_block}x{ln.node_threads} k{ln.lanes_per_thread} u{ln.unroll}{regs}"
+
+
+def gpu_row(conn, dtype, B, length, options=None, keep_state=False):
     from numba import cuda
 
     sim = simulator(conn, dtype, "cuda", options)
@@ -91,11 +110,21 @@ def gpu_row(conn, dtype, B, length, options=None):
     wall = time.perf_counter() - t0
     used = gpu_memory_used()
     bold = ds["balloon_windkessel"].values
-    ok = bool(np.isfinite(bold).all()) and bold.shape[1] > 0
+    ok = bool(np.isfinite(bold).all()) and (bold.shape[1] > 0 or length < 720.0)
+    state = np.array(sim._state.X) if keep_state else None
     del sim, ds
-    return dict(backend="cuda", N=conn.number_of_regions, dtype=dtype, B=B, length_ms=length, wall_s=wall,
-                first_run_s=first, sims_per_s=B * length / 1000.0 / wall, gpu_mem_gib=used, rss_mib=rss_mib(),
-                bold_finite=ok, block="x".join(str(v) for v in options.values()) if options else "32x8x4")
+    row = dict(backend="cuda", N=conn.number_of_regions, dtype=dtype, B=B, length_ms=length, wall_s=wall,
+               first_run_s=first, sims_per_s=B * length / 1000.0 / wall, gpu_mem_gib=used, rss_mib=rss_mib(),
+               bold_finite=ok, block=label_for(conn, B, options))
+    if keep_state:
+        row["_state"] = state
+    return row
+
+
+def label_for(conn, B, options):
+    from brainsweep.engine.cuda import choose_launch
+
+    return launch_label(choose_launch(conn.number_of_regions, B, for_network(options, conn.number_of_regions)))
 
 
 def cpu_row(conn, dtype, B, length):
@@ -112,36 +141,60 @@ def cpu_row(conn, dtype, B, length):
                 rss_mib=rss_mib(), bold_finite=True, block="")
 
 
-def sweep10k(conn, dtype="float32", points=10_000, length=60_000.0):
-    """A 10,000-point sweep of 60 s points: simulate on the GPU (BOLD on the device), FC fit on the host."""
-    import brainsweep as bs
+def sweep10k(conn, dtype="float32", options=None, points=10_000, length=60_000.0, pieces=10, guard=240.0):
+    """A 10,000-point sweep of 60 s points: simulate on the GPU (BOLD on the device), FC fit on the host.
+
+    The run is made of ``pieces`` consecutive runs (each continues the last on the device); past ``guard``
+    seconds it stops and reports the projected total instead."""
+    import xarray as xr
     from brainsweep.engine import features
     from brainsweep.engine.datasets import bundled_hcp80
     from numba import cuda
 
     emp = bundled_hcp80().fc
-    sim = simulator(conn, dtype, "cuda")
+    sim = simulator(conn, dtype, "cuda", options)
     sim.run(10.0, **batch(points))
     sim.reset()
     cuda.synchronize()
     t0 = time.perf_counter()
-    ds = sim.run(length, **batch(points))
+    parts = []
+    for k in range(pieces):
+        parts.append(sim.run(length / pieces, **batch(points))["balloon_windkessel"])
+        elapsed = time.perf_counter() - t0
+        if elapsed > guard and k < pieces - 1:
+            return dict(points=points, length_ms=length, completed=False, simulated_fraction=(k + 1) / pieces,
+                        projected_s=elapsed * pieces / (k + 1), block=label_for(conn, points, options))
     t_sim = time.perf_counter() - t0
-    fc = features.functional_connectivity(ds["balloon_windkessel"], transient=10_000.0)
+    fc = features.functional_connectivity(xr.concat(parts, "time"), transient=10_000.0)
     r = features.fc_fit(fc, emp)
     wall = time.perf_counter() - t0
-    del bs
-    return dict(points=points, length_ms=length, simulate_s=t_sim, total_s=wall, features_s=wall - t_sim,
-                sims_per_s=points * length / 1000.0 / wall, best_r=float(np.nanmax(np.asarray(r))),
-                gpu_mem_gib=gpu_memory_used())
+    return dict(points=points, length_ms=length, completed=True, simulate_s=t_sim, total_s=wall,
+                features_s=wall - t_sim, sims_per_s=points * length / 1000.0 / wall,
+                best_r=float(np.nanmax(np.asarray(r))), gpu_mem_gib=gpu_memory_used(),
+                block=label_for(conn, points, options))
+
+
+#: Kernel options tried by ``--tune`` (N = 100, float32): block shape, lanes per thread, unrolling, register cap.
+CANDIDATES = [
+    {},
+    {"cuda_lanes_per_thread": 2},
+    {"cuda_lanes_per_thread": 4},
+    {"cuda_unroll": 8},
+    {"cuda_lanes_per_thread": 2, "cuda_unroll": 8},
+    {"cuda_max_registers": 64},
+    {"cuda_lanes_per_thread": 2, "cuda_max_registers": 64},
+    {"cuda_lanes_per_block": 8, "cuda_node_threads": 100},
+    {"cuda_lanes_per_block": 8, "cuda_node_threads": 100, "cuda_lanes_per_thread": 2},
+    {"cuda_lanes_per_block": 32, "cuda_node_threads": 32, "cuda_lanes_per_thread": 2},
+]
 
 
 PLAN = {
     # (N, dtype): batch sizes
-    (100, "float32"): [64, 1024, 4096, 16384, 65536, 131072],
-    (100, "float64"): [4096, 16384, 65536],
-    (80, "float32"): [64, 4096, 16384, 65536],
-    (80, "float64"): [16384, 65536],
+    (100, "float32"): [64, 4096, 16384, 65536, 131072],
+    (100, "float64"): [16384, 65536],
+    (80, "float32"): [4096, 16384, 65536],
+    (80, "float64"): [65536],
 }
 
 
@@ -150,9 +203,12 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--length", type=float, default=1440.0, help="simulated ms per timed run (default 2 TRs)")
     p.add_argument("--sweep10k", action="store_true")
-    p.add_argument("--blocks", action="store_true",
-                   help="also try other block shapes (lanes x node threads x unroll) at N = 100, float32, B = 16384")
-    p.add_argument("--only-blocks", action="store_true", help="the block-shape rows alone (with --blocks)")
+    p.add_argument("--sweep-guard", type=float, default=240.0,
+                   help="stop the sweep after this many seconds and print its projected total")
+    p.add_argument("--tune", action="store_true",
+                   help="first try the kernel options in CANDIDATES at N = 100, float32, and use the fastest below")
+    p.add_argument("--tune-batch", type=int, default=32768)
+    p.add_argument("--tune-length", type=float, default=144.0)
     p.add_argument("--budget", type=float, default=420.0, help="stop starting new rows after this many seconds")
     p.add_argument("--json")
     args = p.parse_args(argv)
@@ -181,8 +237,33 @@ def main(argv=None) -> int:
         for dtype in ("float32", "float64"):
             rows.append(cpu_row(conns[n], dtype, 16, 200.0 if not args.quick else 50.0))
             show(rows[-1])
-    if args.only_blocks:
-        plan = {}
+    best = {}
+    if ok and args.tune:
+        print(f"kernel options at N = 100, float32, B = {args.tune_batch}, {args.tune_length:.0f} ms "
+              "(state compared with the first row's):", flush=True)
+        ref = None
+        for opts in CANDIDATES:
+            if time.perf_counter() - start > args.budget / 3:
+                print("(tuning budget reached: remaining candidates skipped)")
+                break
+            try:
+                r = gpu_row(conns[100], "float32", args.tune_batch, args.tune_length, opts, keep_state=True)
+            except Exception as exc:
+                print(f"{opts}: {type(exc).__name__}: {str(exc).splitlines()[0]}", flush=True)
+                continue
+            state = r.pop("_state")
+            ref = state if ref is None else ref
+            r["max_rel_vs_first"] = float(np.max(np.abs(state - ref) / np.maximum(np.abs(ref), 1e-6)))
+            r["options"] = opts
+            r["tuning"] = True
+            rows.append(r)
+            show(r)
+            print(f"{'':>14} max rel. difference of the final state from the first row's: "
+                  f"{r['max_rel_vs_first']:.1e}", flush=True)
+        tuned = [r for r in rows if r.get("tuning") and r["max_rel_vs_first"] < 1e-3]
+        if tuned:
+            best = max(tuned, key=lambda r: r["sims_per_s"])["options"]
+            print(f"fastest: {label_for(conns[100], args.tune_batch, best)} {best}: used below", flush=True)
     if ok:
         for (n, dtype), sizes in plan.items():
             for B in sizes:
@@ -190,27 +271,22 @@ def main(argv=None) -> int:
                     print(f"(budget of {args.budget:.0f} s reached: N={n} {dtype} B={B} and later rows skipped)")
                     break
                 try:
-                    rows.append(gpu_row(conns[n], dtype, B, args.length if not args.quick else 200.0))
+                    rows.append(gpu_row(conns[n], dtype, B, args.length if not args.quick else 200.0, best))
                     show(rows[-1])
                 except Exception as exc:           # e.g. out of memory: the largest size that fits is the one before
                     print(f"N={n} {dtype} B={B}: {type(exc).__name__}: {str(exc).splitlines()[0]}", flush=True)
                     break
-        if args.blocks:
-            for lb, nt, un in ((32, 8, 1), (32, 8, 8), (32, 4, 4), (32, 16, 4), (32, 32, 4), (16, 16, 4),
-                               (8, 32, 4), (64, 4, 4)):
-                if time.perf_counter() - start > args.budget:
-                    print(f"(budget of {args.budget:.0f} s reached: remaining block shapes skipped)")
-                    break
-                opts = {"cuda_lanes_per_block": lb, "cuda_node_threads": nt, "cuda_unroll": un}
-                rows.append(gpu_row(conns[100], "float32", 16384, args.length, opts))
-                show(rows[-1])
         sweep = None
         if args.sweep10k:
-            sweep = sweep10k(conns[80])
-            print("sweep of 10,000 x 60 s points (HCP 80, float32, BOLD on the GPU, FC fit on the host): "
-                  f"simulate {sweep['simulate_s']:.1f} s, features {sweep['features_s']:.1f} s, total "
-                  f"{sweep['total_s']:.1f} s ({sweep['sims_per_s']:.0f} sim-s/s), best r {sweep['best_r']:.3f}",
-                  flush=True)
+            sweep = sweep10k(conns[80], options=best, guard=args.sweep_guard)
+            if sweep["completed"]:
+                print("sweep of 10,000 x 60 s points (HCP 80, float32, BOLD on the GPU, FC fit on the host): "
+                      f"simulate {sweep['simulate_s']:.1f} s, features {sweep['features_s']:.1f} s, total "
+                      f"{sweep['total_s']:.1f} s ({sweep['sims_per_s']:.0f} sim-s/s), best r {sweep['best_r']:.3f} "
+                      f"[{sweep['block']}]", flush=True)
+            else:
+                print(f"sweep of 10,000 x 60 s points stopped after {sweep['simulated_fraction']:.0%} of the "
+                      f"simulated time; projected total {sweep['projected_s']:.0f} s", flush=True)
     else:
         sweep = None
         print(f"no GPU: {device}")

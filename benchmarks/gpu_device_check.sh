@@ -2,7 +2,8 @@
 # The GPU checks of issue 15 in one short script, for a machine with an NVIDIA GPU whose Python already has
 # numba, numba-cuda, numpy, scipy and xarray (no network needed): brainsweep is put on the path from this
 # checkout, the CPU/CUDA equivalence variants run on the device, then benchmarks/gpu.py prints its table.
-#     OUT=/some/dir bash benchmarks/gpu_device_check.sh [bench-seconds] [equivalence-seconds]
+#     OUT=/some/dir bash benchmarks/gpu_device_check.sh [bench-seconds] [equivalence-seconds] [gpu.py options]
+# e.g. bash benchmarks/gpu_device_check.sh 250 100 --tune --sweep10k --sweep-guard 130
 set -o pipefail
 export PYTHONUNBUFFERED=1 BRAINSWEEP_CACHE_DIR=${BRAINSWEEP_CACHE_DIR:-/tmp/brainsweep-cache}
 OUT=${OUT:-/tmp/brainsweep-gpu-check}; mkdir -p "$OUT"
@@ -15,11 +16,21 @@ export PYTHONPATH="$PKG:$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 cd "$ROOT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import sys, numba, numba_cuda, numpy, xarray; print('python', sys.version.split()[0], 'numba', numba.__version__, 'numba-cuda', numba_cuda.__version__, 'numpy', numpy.__version__, 'xarray', xarray.__version__)"
-timeout "$EQUIV" python3 -m tests.helpers.cuda_equivalence --out "$OUT/gpu_equivalence.json" > "$OUT/equivalence.log" 2>&1
-echo "equivalence rc $?"
-python3 - "$OUT/gpu_equivalence.json" <<'PY'
+# the variants in 8 processes (each compiles its own kernels on the host's cores), then one report
+SHARDS=8
+for k in $(seq 0 $((SHARDS - 1))); do
+  timeout "$EQUIV" python3 -m tests.helpers.cuda_equivalence --shard "$k/$SHARDS" --out "/tmp/equivalence_$k.json" \
+    > "/tmp/equivalence_$k.log" 2>&1 &
+done
+wait
+cat /tmp/equivalence_*.log | grep -v '^ \|^{\|^}' > "$OUT/equivalence.log"
+python3 - "$OUT/gpu_equivalence.json" /tmp/equivalence_*.json <<'PY'
 import json, sys
-r = json.load(open(sys.argv[1]))
+parts = [json.load(open(f)) for f in sys.argv[2:]]
+r = {"device": parts[0]["device"], "simulator": parts[0]["simulator"],
+     "results": {k: v for p in parts for k, v in p.get("results", {}).items()}}
+json.dump(r, open(sys.argv[1], "w"), indent=1)
+print(len(r["results"]), "variants")
 print("equivalence on", r["device"], "simulator:", r["simulator"])
 for name, rec in r.get("results", {}).items():
     outs = {k: v for k, v in rec.items() if not k.startswith("_")}
@@ -27,5 +38,5 @@ for name, rec in r.get("results", {}).items():
     nan_ok = all(v.get("nan_pattern_equal", False) for v in outs.values())
     print(f"{name:45s} {rec['_dtype']:8s} max rel {worst:.2e} nan pattern equal {nan_ok} divergence equal {rec['_divergence_equal']} ({rec['_seconds']} s)")
 PY
-timeout $((BENCH + 60)) python3 benchmarks/gpu.py --budget "$BENCH" --json "$OUT/gpu_bench.json" "${@:3}" 2>&1 | tee "$OUT/bench.log"
+timeout $((BENCH + 240)) python3 benchmarks/gpu.py --budget "$BENCH" --json "$OUT/gpu_bench.json" "${@:3}" 2>&1 | tee "$OUT/bench.log"
 echo "benchmark rc $?"

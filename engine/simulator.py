@@ -123,8 +123,9 @@ class Simulator:
         Kernel tuning: ``unroll`` (edges summed per pass, default 4; changes the summation order) and
         ``cache_bytes`` (history bytes per source block, default the L2 cache size; never changes results);
         for ``backend="cuda"``, ``cuda_lanes_per_block`` and ``cuda_node_threads`` (the block shape),
-        ``cuda_unroll`` (edges summed per pass, default 4) and ``cuda_max_lanes`` (members per device batch;
-        default: what fits in 80% of the GPU's free memory).
+        ``cuda_unroll`` (edges summed per pass, default 4), ``cuda_max_registers`` (a register cap per thread,
+        for occupancy), ``cuda_lanes_per_thread`` (members each thread integrates, sharing its edge offsets) and ``cuda_max_lanes`` (members per device batch; default: what fits in 80% of the GPU's
+        free memory).
     backend : {"cpu", "cuda"}
         Where the kernel runs. ``"cuda"`` runs the same model, coupling, noise and monitor code on an NVIDIA
         GPU (:mod:`brainsweep.engine.cuda`; install ``brainsweep[gpu]``); the noise is the same as on the
@@ -202,7 +203,8 @@ class Simulator:
                                  f"got {self.conduction_speed!r}")
         if self.backend not in _BACKENDS:
             raise ValueError(f"Simulator.backend must be one of {_BACKENDS}, got {self.backend!r}")
-        allowed = ("unroll", "cache_bytes", "cuda_lanes_per_block", "cuda_node_threads", "cuda_unroll", "cuda_max_lanes")
+        allowed = ("unroll", "cache_bytes", "cuda_lanes_per_block", "cuda_node_threads", "cuda_unroll", "cuda_max_lanes",
+                   "cuda_max_registers", "cuda_lanes_per_thread")
         unknown = set(self.kernel_options) - set(allowed)
         if unknown:
             raise ValueError(f"Simulator.kernel_options: unknown key(s) {sorted(unknown)}; allowed: {', '.join(allowed)}")

@@ -65,6 +65,14 @@ def variants() -> dict:
              integrator=stoch(it.HeunStochastic, [1e-3, 1e-3]), monitors=raw_ta,
              kernel_options={"cuda_max_lanes": 2}),
         dict(batch={"coupling.a": [0.05, 0.1, 0.2]}, seeds=[4, 5, 6]), 1)
+    # two lanes per thread sharing its edge offsets, two threads per block: the third member's partner is absent
+    # (its loads and stores are skipped); BOLD on the device
+    out["rww-two-lanes-per-thread-f64"] = (
+        dict(model=md.ReducedWongWang(), coupling=cp.Linear(a=0.5), integrator=stoch(it.HeunStochastic, [1e-3]),
+             monitors=[mo.BalloonWindkessel(period=2.0, integration_period=0.5), mo.TemporalAverage(period=1.0)],
+             initial_conditions=np.full((1, N_NODES), 0.2),
+             kernel_options={"cuda_lanes_per_block": 2, "cuda_lanes_per_thread": 2, "cuda_unroll": 3}),
+        dict(batch={"coupling.a": [0.1, 0.3, 0.5]}, seeds=[1, 2, 3]), 1)
     out["jansenrit-sigmoidal-eulerstoch-f64"] = (
         dict(model=md.JansenRit(), coupling=cp.SigmoidalJansenRit(a=1.0),
              integrator=stoch(it.EulerStochastic, [0, 0, 0, 1e-3, 0, 0]), monitors=raw_ta), dict(**two), 1)
@@ -124,13 +132,14 @@ def _run(name, spec, backend, length):
     return parts
 
 
-def compare(length: float = 5.0, only: str | None = None, progress=None) -> dict:
+def compare(length: float = 5.0, only: str | None = None, progress=None, shard: tuple[int, int] = (0, 1)) -> dict:
     """Run every variant on both backends; return ``{variant: {monitor: max relative difference}}``.
 
-    ``progress(results)`` is called after each variant (the report so far)."""
+    ``progress(results)`` is called after each variant (the report so far); ``shard=(k, n)`` runs every n-th
+    variant from the k-th (to spread them over processes)."""
     results = {}
-    for name, spec in variants().items():
-        if only and only not in name:
+    for index, (name, spec) in enumerate(variants().items()):
+        if (only and only not in name) or index % shard[1] != shard[0]:
             continue
         t0 = time.perf_counter()
         cpu = _run(name, spec, "cpu", length)
@@ -239,6 +248,7 @@ def main(argv=None) -> int:
     parser.add_argument("--length", type=float, default=5.0, help="simulated ms per variant")
     parser.add_argument("--only", default=None, help="variants whose name contains this")
     parser.add_argument("--out", default=None, help="write the JSON report here")
+    parser.add_argument("--shard", default="0/1", help="K/N: every N-th variant from the K-th")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", RuntimeWarning)     # uint64 wraparound in the simulator's numpy scalars
     from brainsweep.engine.cuda import cuda_status
@@ -251,7 +261,8 @@ def main(argv=None) -> int:
             with open(args.out, "w") as fh:
                 fh.write(json.dumps(report, indent=1))
 
-    write(compile_ptx_all() if args.ptx else compare(args.length, args.only, progress=write))
+    k, n = (int(v) for v in args.shard.split("/"))
+    write(compile_ptx_all() if args.ptx else compare(args.length, args.only, progress=write, shard=(k, n)))
     print(json.dumps(report, indent=1))
     return 0
 
