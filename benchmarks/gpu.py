@@ -179,12 +179,12 @@ CANDIDATES = [
     {},
     {"cuda_lanes_per_thread": 2},
     {"cuda_lanes_per_thread": 4},
-    {"cuda_unroll": 8},
-    {"cuda_lanes_per_thread": 2, "cuda_unroll": 8},
-    {"cuda_max_registers": 64},
-    {"cuda_lanes_per_thread": 2, "cuda_max_registers": 64},
     {"cuda_lanes_per_block": 8, "cuda_node_threads": 100},
+    {"cuda_lanes_per_thread": 2, "cuda_max_registers": 64},
+    {"cuda_lanes_per_thread": 2, "cuda_unroll": 8},
     {"cuda_lanes_per_block": 8, "cuda_node_threads": 100, "cuda_lanes_per_thread": 2},
+    {"cuda_max_registers": 64},
+    {"cuda_unroll": 8},
     {"cuda_lanes_per_block": 32, "cuda_node_threads": 32, "cuda_lanes_per_thread": 2},
 ]
 
@@ -205,9 +205,13 @@ def main(argv=None) -> int:
     p.add_argument("--sweep10k", action="store_true")
     p.add_argument("--sweep-guard", type=float, default=240.0,
                    help="stop the sweep after this many seconds and print its projected total")
+    p.add_argument("--plan", default=None,
+                   help="GPU rows instead of PLAN, e.g. '100:float32:16384,131072;80:float32:65536'")
+    p.add_argument("--no-cpu", action="store_true", help="leave out the CPU rows")
     p.add_argument("--tune", action="store_true",
                    help="first try the kernel options in CANDIDATES at N = 100, float32, and use the fastest below")
     p.add_argument("--tune-batch", type=int, default=32768)
+    p.add_argument("--tune-budget", type=float, default=120.0, help="stop tuning after this many seconds")
     p.add_argument("--tune-length", type=float, default=144.0)
     p.add_argument("--budget", type=float, default=420.0, help="stop starting new rows after this many seconds")
     p.add_argument("--json")
@@ -224,6 +228,11 @@ def main(argv=None) -> int:
         print(f"N = {n}: {int((c.weights > 0).sum())} connections, longest delay "
               f"{L.max() / c.conduction_speed:.1f} ms", flush=True)
     plan = {k: v[:2] for k, v in PLAN.items()} if args.quick else PLAN
+    if args.plan:
+        plan = {}
+        for part in args.plan.split(";"):
+            n, dtype, sizes = part.split(":")
+            plan[(int(n), dtype)] = [int(b) for b in sizes.split(",")]
     header = (f"{'backend':>14} {'N':>4} {'dtype':>8} {'B':>6} {'sim ms':>7} {'wall s':>8} {'sim-s/s':>9} "
               f"{'compile+warm s':>14} {'GPU GiB':>8} {'RSS MiB':>8} {'block':>12}")
 
@@ -233,17 +242,13 @@ def main(argv=None) -> int:
               f"{r['rss_mib']:>8.0f} {r['block']:>12}", flush=True)
 
     print(header, flush=True)
-    for n in (100, 80):
-        for dtype in ("float32", "float64"):
-            rows.append(cpu_row(conns[n], dtype, 16, 200.0 if not args.quick else 50.0))
-            show(rows[-1])
     best = {}
     if ok and args.tune:
         print(f"kernel options at N = 100, float32, B = {args.tune_batch}, {args.tune_length:.0f} ms "
               "(state compared with the first row's):", flush=True)
         ref = None
         for opts in CANDIDATES:
-            if time.perf_counter() - start > args.budget / 3:
+            if time.perf_counter() - start > args.tune_budget:
                 print("(tuning budget reached: remaining candidates skipped)")
                 break
             try:
@@ -290,6 +295,11 @@ def main(argv=None) -> int:
     else:
         sweep = None
         print(f"no GPU: {device}")
+    # the CPU kernel on one core, same simulations (after the GPU rows, which matter most when time is short)
+    for n in (100, 80) if not args.no_cpu else ():
+        for dtype in ("float32", "float64"):
+            rows.append(cpu_row(conns[n], dtype, 16, 200.0 if not args.quick else 50.0))
+            show(rows[-1])
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"device": device, "rows": rows, "sweep10k": sweep}, fh, indent=1, default=float)

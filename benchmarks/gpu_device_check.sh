@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU checks of issue 15 in one short script, for a machine with an NVIDIA GPU whose Python already has
 # numba, numba-cuda, numpy, scipy and xarray (no network needed): brainsweep is put on the path from this
-# checkout, the CPU/CUDA equivalence variants run on the device, then benchmarks/gpu.py prints its table.
+# checkout, benchmarks/gpu.py prints its table, then the CPU/CUDA equivalence variants run on the device.
 #     OUT=/some/dir bash benchmarks/gpu_device_check.sh [bench-seconds] [equivalence-seconds] [gpu.py options]
 # e.g. bash benchmarks/gpu_device_check.sh 250 100 --tune --sweep10k --sweep-guard 130
 set -o pipefail
@@ -16,6 +16,8 @@ export PYTHONPATH="$PKG:$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 cd "$ROOT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import sys, numba, numba_cuda, numpy, xarray; print('python', sys.version.split()[0], 'numba', numba.__version__, 'numba-cuda', numba_cuda.__version__, 'numpy', numpy.__version__, 'xarray', xarray.__version__)"
+timeout $((BENCH + 240)) python3 benchmarks/gpu.py --budget "$BENCH" --json "$OUT/gpu_bench.json" "${@:3}" 2>&1 | tee "$OUT/bench.log"
+echo "benchmark rc $?"
 # the variants in 8 processes (each compiles its own kernels on the host's cores), then one report
 SHARDS=8
 for k in $(seq 0 $((SHARDS - 1))); do
@@ -38,5 +40,11 @@ for name, rec in r.get("results", {}).items():
     nan_ok = all(v.get("nan_pattern_equal", False) for v in outs.values())
     print(f"{name:45s} {rec['_dtype']:8s} max rel {worst:.2e} nan pattern equal {nan_ok} divergence equal {rec['_divergence_equal']} ({rec['_seconds']} s)")
 PY
-timeout $((BENCH + 240)) python3 benchmarks/gpu.py --budget "$BENCH" --json "$OUT/gpu_bench.json" "${@:3}" 2>&1 | tee "$OUT/bench.log"
-echo "benchmark rc $?"
+if [ -n "$NCU" ] && command -v ncu > /dev/null; then
+  # one chunk of the default kernel at N = 100, float32, B = 32768 (200 steps) under Nsight Compute
+  timeout 120 ncu --clock-control none --kernel-name regex:run --launch-skip 1 --launch-count 1 \
+    --section SpeedOfLight --section Occupancy --section MemoryWorkloadAnalysis --section LaunchStats \
+    --section WarpStateStats python3 benchmarks/gpu.py --no-cpu --plan 100:float32:32768 --length 20 \
+    > "$OUT/ncu.txt" 2>&1
+  echo "ncu rc $?"; grep -E "Throughput|Hit Rate|Occupancy|Registers|Duration|Stall|Issued" "$OUT/ncu.txt" | head -40
+fi

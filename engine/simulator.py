@@ -544,37 +544,38 @@ class Simulator:
             stimulus_vars=tuple(int(i) for i in m.stvar_indices) if self.stimulus is not None else (),
             node_scaling=node_scaling)
 
-    def _initial_history(self, B: int, seeds: list[int], H: int, lane: int) -> tuple[np.ndarray, int]:
-        """Batch member ``lane``'s states ``(H, S, N, 1)`` oldest first (or ``(1, S, N, 1)`` for a history
-        constant in time), and TVB's current_step for that history. One member at a time keeps the transient
-        memory at ``H x S x N`` values whatever the batch size."""
+    def _initial_history(self, B: int, seeds: list[int], H: int, lanes: slice) -> tuple[np.ndarray, int]:
+        """Batch members ``lanes``' states ``(H, S, N, lanes)`` oldest first (or ``(1, S, N, lanes)`` for a history
+        constant in time), and TVB's current_step for that history. A block of members at a time keeps the
+        transient memory bounded whatever the batch size (see :meth:`_history_block`)."""
         N = self._n_nodes()
         S = self.model.nvar
         ic = self.initial_conditions
+        members = range(B)[lanes]
         current_step = 0
         if ic is None:
-            rng = np.random.default_rng(np.random.SeedSequence([int(seeds[lane]), 0x1C]))
-            states = self.model.initial(rng, (H, S, N))[..., None]
+            states = np.stack([self.model.initial(np.random.default_rng(np.random.SeedSequence([int(seeds[b]), 0x1C])),
+                                                  (H, S, N)) for b in members], axis=-1)
         else:
             arr = np.asarray(ic, dtype=np.float64)
             if arr.ndim in (4, 5) and arr.shape[-1] == 1 and arr.shape[-2] in (N, self.connectivity.number_of_regions):
                 arr = arr[..., 0]           # TVB's trailing mode axis
             arr = self._to_nodes(arr)       # a surface simulation's region-level history: every node its region's
             if arr.ndim == 2 and arr.shape == (S, N):
-                per, L = np.repeat(arr[None, :, :, None], B, axis=3), 1
+                per, L = arr[None, :, :, None], 1
             elif arr.ndim == 3 and arr.shape[1:] == (S, N):
-                per, L = np.repeat(arr[:, :, :, None], B, axis=3), arr.shape[0]
+                per, L = arr[:, :, :, None], arr.shape[0]
             elif arr.ndim == 4 and arr.shape[0] == B and arr.shape[2:] == (S, N):
-                per, L = np.moveaxis(arr, 0, -1), arr.shape[1]
+                per, L = np.moveaxis(arr, 0, -1)[..., lanes], arr.shape[1]
             elif arr.ndim == 4 and arr.shape[2:] == (S, N):
                 raise ValueError(f"initial_conditions has {arr.shape[0]} per-member histories for a batch of {B}")
             else:
                 raise ValueError(f"initial_conditions has shape {np.shape(ic)}; allowed: ({S}, {N}) constant "
                                  f"history, (time, {S}, {N}[, 1]) full history oldest first, or "
                                  f"({B}, time, {S}, {N}) one history per batch member")
-            per = per[..., lane:lane + 1]
             if not np.all(np.isfinite(per)):
                 raise ValueError("initial_conditions must be finite")
+            per = np.broadcast_to(per, per.shape[:3] + (len(members),))       # the same history for every member
             if L > 1:
                 current_step = L - 1
             if L >= H:
@@ -586,6 +587,13 @@ class Simulator:
         for s, (lo, hi) in enumerate(self.model.bounds()):
             np.clip(states[:, s], lo, hi, out=states[:, s])
         return states, current_step
+
+    def _history_block(self, H: int, B: int) -> int:
+        """Batch members whose initial histories are built at once: about 32 MB of float64 states (a history
+        constant in time is one row per member)."""
+        constant = self.initial_conditions is not None and np.ndim(self.initial_conditions) == 2
+        per_member = (1 if constant else H) * self.model.nvar * self._n_nodes() * 8
+        return max(1, min(B, (32 << 20) // max(per_member, 1)))
 
     def _channels(self, states: np.ndarray, values: dict) -> np.ndarray:
         """Delay-buffer channels ``(C, ..., N, B)`` of states ``(..., S, N, B)``."""
@@ -702,20 +710,25 @@ class Simulator:
         if st is None or st.key != key:
             # ring rows: time t at row t mod H (the current state, oldest-first index H - 1, at row H - 1),
             # rows 0..K-1 repeated at H..H+K-1; on the GPU the ring is (C, H + 1, N, B), time t at row
-            # t mod (H + 1), row H written next. Filled one batch member at a time (see _initial_history).
+            # t mod (H + 1), row H written next. Filled a block of batch members at a time (see _history_block).
             if surface:
                 # the ring holds region means (TVB: the region history of a surface simulation): (C, H, R, B)
                 hist = np.empty((C, H, R, B), dtype=dtype)
                 last_channels = np.empty((S, R, B), dtype=dtype)      # current region means of every variable
                 averaging = area_means(self._node_regions())   # TVB's surface_state_to_rois
             else:
-                hist = np.zeros((C, H + 1, N, B), dtype=dtype) if on_gpu else np.empty((C, N, H + K, B), dtype=dtype)
+                # on the GPU only the history's distinct rows, (C, 1 or H, N, B): the device fills the ring from them
+                hist = None if on_gpu else np.empty((C, N, H + K, B), dtype=dtype)
                 last_channels = np.empty((C, N, B), dtype=dtype)
             last_state = np.empty((S, N, B), dtype=dtype)
-            for b in range(B):
-                states, current = self._initial_history(B, seeds, H, b)
-                last_state[..., b] = states[-1, :, order, 0].T if surface else states[-1, ..., 0]
+            block = 1 if surface else self._history_block(H, B)
+            for b0 in range(0, B, block):
+                b1 = min(B, b0 + block)
+                lanes = slice(b0, b1)
+                states, current = self._initial_history(B, seeds, H, lanes)
                 if surface:
+                    b = b0
+                    last_state[..., b] = states[-1, :, order, 0].T
                     L = states.shape[0]
                     means = (averaging @ states[..., 0].reshape(L * S, N).T).T.reshape(L, S, R, 1)
                     chans = self._channels(means, {k: v[b:b + 1, :R] for k, v in values.items()})
@@ -723,19 +736,22 @@ class Simulator:
                     last_channels[..., b] = means[-1, ..., 0]
                     del states, chans, means
                     continue
-                chans = self._channels(states, {k: v[b:b + 1] for k, v in values.items()})   # (C, H or 1, N, 1)
+                last_state[..., lanes] = states[-1]
+                chans = self._channels(states, {k: v[lanes] for k, v in values.items()})   # (C, H or 1, N, lanes)
                 if keep is not None:
-                    chans = chans * keep[:, b:b + 1]
+                    chans = chans * keep[:, lanes]
                 if on_gpu:
-                    hist[:, :H, :, b] = chans[..., 0]                # a constant history broadcasts
+                    if hist is None:
+                        hist = np.empty((C, chans.shape[1], N, B), dtype=dtype)
+                    hist[..., lanes] = chans
                 else:
-                    ring = np.moveaxis(chans[..., 0], 1, 2)          # (C, N, H or 1)
-                    hist[:, :, :H, b] = ring
-                    hist[:, :, H:, b] = ring[:, :, np.arange(K) % ring.shape[2]]
-                last_channels[..., b] = chans[:, -1, :, 0]
+                    ring = np.moveaxis(chans, 1, 2)                  # (C, N, H or 1, lanes)
+                    hist[:, :, :H, lanes] = ring
+                    hist[:, :, H:, lanes] = ring[:, :, np.arange(K) % ring.shape[2]]
+                last_channels[..., lanes] = chans[:, -1]
                 del states, chans
             st = _RunState(key=key, X=last_state.reshape(S, N * B),
-                           hist=hist.reshape(-1), current=last_channels.reshape(-1), acc=[np.zeros(N * B, dtype=dtype) for _ in range(n_acc)],
+                           hist=hist if on_gpu else hist.reshape(-1), current=last_channels.reshape(-1), acc=[np.zeros(N * B, dtype=dtype) for _ in range(n_acc)],
                            slot=H - 1, step=current, origin=current + 1, diverged=np.zeros(B, dtype=bool),
                            divergence_time=np.full(B, np.nan),
                            posts=[None if on_gpu and _on_device_bold(m) else
@@ -749,7 +765,8 @@ class Simulator:
 
         t0 = time.perf_counter()
         kernel = None if on_gpu else load_kernel(codegen.generate_surface(spec) if surface else codegen.generate(spec))
-        sizes = {"X": S * N * B, "hist": C * (H + 1) * N * B if on_gpu else C * N * (H + K) * B, "current": C * N * B}
+        sizes = {"X": S * N * B, "hist": C * st.hist.shape[1] * N * B if on_gpu else C * N * (H + K) * B,
+                 "current": C * N * B}
         if surface:
             sizes.update(hist=C * H * R * B, current=S * R * B)
         if len(st.acc) != n_acc or any(a.size != N * B for a in st.acc):

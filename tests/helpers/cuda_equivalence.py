@@ -184,11 +184,15 @@ def _argument_types(sim_kw, run_kw):
     class Capture(Exception):
         pass
 
+    class HostArray(np.ndarray):
+        def copy_to_device(self, other):
+            self[...] = other
+
     class HostArrays:
         """Stands in for numba.cuda where no GPU exists: 'device' arrays are host arrays of the same types."""
 
         to_device = staticmethod(lambda a: np.array(a))
-        device_array = staticmethod(lambda n, dtype: np.empty(n, dtype=dtype))
+        device_array = staticmethod(lambda n, dtype: np.empty(n, dtype=dtype).view(HostArray))
 
     original = bscuda.DeviceRun.launch
     original_require = bscuda.require_cuda
