@@ -176,7 +176,7 @@ def sweep10k(conn, dtype="float32", options=None, points=10_000, length=60_000.0
 
 #: Kernel options tried by ``--tune`` (N = 100, float32): block shape, lanes per thread, unrolling, register cap.
 CANDIDATES = [
-    {},
+    {"cuda_lanes_per_thread": 1},
     {"cuda_lanes_per_thread": 2},
     {"cuda_lanes_per_thread": 4},
     {"cuda_lanes_per_block": 8, "cuda_node_threads": 100},

@@ -101,15 +101,21 @@ class Launch:
     lanes_per_thread: int = 1
 
 
+#: Default lanes per thread by batch size: on an H100 (N = 100, float32, B = 32,768) 1, 2 and 4 lanes per
+#: thread gave 2,411, 2,572 and 2,989 simulated s per wall s (``benchmarks/gpu.py --tune``); small batches keep
+#: one lane per thread so that enough blocks exist to fill the GPU.
+LANES_PER_THREAD = ((16384, 4), (8192, 2), (0, 1))
+
+
 def choose_launch(n_nodes: int, lanes: int, options: dict | None = None) -> Launch:
-    """Default block shape and unrolling (``kernel_options``: ``cuda_lanes_per_block``, ``cuda_node_threads``,
-    ``cuda_unroll``)."""
+    """Default block shape, lanes per thread and unrolling (``kernel_options``: ``cuda_lanes_per_block``,
+    ``cuda_node_threads``, ``cuda_lanes_per_thread``, ``cuda_unroll``, ``cuda_max_registers``)."""
     options = options or {}
     lb = int(options.get("cuda_lanes_per_block", min(32, lanes)))
     nt = int(options.get("cuda_node_threads", max(1, min(n_nodes, 256 // max(lb, 1)))))
     unroll = int(options.get("cuda_unroll", 4))
     max_registers = options.get("cuda_max_registers")
-    per_thread = int(options.get("cuda_lanes_per_thread", 1))
+    per_thread = int(options.get("cuda_lanes_per_thread", next(k for b, k in LANES_PER_THREAD if lanes >= b)))
     if not 1 <= per_thread <= 8:
         raise ValueError(f"kernel_options['cuda_lanes_per_thread'] must be in 1..8, got {per_thread}")
     if lb < 1 or nt < 1 or lb * nt > 1024:

@@ -268,9 +268,10 @@ class Simulator:
             raise ValueError("Simulator.surface: region stimuli are not supported in surface simulations")
         if self.surface.local_connectivity is not None and self.model.n_local_inputs == 0:
             raise ValueError(f"Simulator.surface has a local connectivity but {type(self.model).__name__} reads no "
-                             "local coupling (its dfun has no lc_0); models with one: Generic2dOscillator, "
-                             "SupHopf, ReducedWongWang, ReducedWongWangExcInh, WilsonCowan, Linear, Epileptor; or "
-                             "give Cortex(..., local_connectivity=None)")
+                             "local coupling (its dfun has no lc_0; TVB's MontbrioPazoRoxin ignores it too); "
+                             "models with one: Generic2dOscillator, SupHopf, Kuramoto, JansenRit, "
+                             "ReducedWongWang, ReducedWongWangExcInh, WilsonCowan, Linear, Epileptor; or give "
+                             "Cortex(..., local_connectivity=None) (TVB's numbers for such a model)")
 
     def _node_regions(self) -> np.ndarray:
         """The region of every simulation node (the identity in a region simulation)."""

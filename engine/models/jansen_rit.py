@@ -13,13 +13,16 @@ class JansenRit(Model):
         \dot y_1 &= y_4 \\
         \dot y_2 &= y_5 \\
         \dot y_3 &= A a\, S(y_1 - y_2) - 2 a y_3 - a^2 y_0 \\
-        \dot y_4 &= A a \left(\mu + \alpha_2 J\, S(\alpha_1 J y_0) + c_0\right) - 2 a y_4 - a^2 y_1 \\
+        \dot y_4 &= A a \left(\mu + \alpha_2 J\, S(\alpha_1 J y_0) + c_0 + \mathrm{lc}_0 - \mathrm{lc}_1\right)
+            - 2 a y_4 - a^2 y_1 \\
         \dot y_5 &= B b \left(\alpha_4 J\, S(\alpha_3 J y_0)\right) - 2 b y_5 - b^2 y_2 \\
         S(v) &= \frac{2 \nu_{max}}{1 + \exp(r (v_0 - v))}
 
     ``y1 - y2`` is the pyramidal membrane potential (mV); ``cvar`` is ``(y1, y2)`` so that TVB's
     ``SigmoidalJansenRit`` coupling can form :math:`S(y_{1j} - y_{2j})`, but ``dfun`` reads one coupling input
-    ``c_0`` (TVB's ``coupling[0]``), entering the excitatory interneuron input next to :math:`\mu`.
+    ``c_0`` (TVB's ``coupling[0]``), entering the excitatory interneuron input next to :math:`\mu`. On a
+    surface, ``lc_0 - lc_1`` is TVB's ``local_coupling * (y1 - y2)`` (local coupling of the neighbouring
+    vertices' ``y1`` and ``y2``; zero in a region simulation).
     ``p_min`` and ``p_max`` are declared for TVB compatibility; TVB's equations do not use them. Time in ms.
 
     References
@@ -50,9 +53,10 @@ class JansenRit(Model):
     variables_of_interest = ("y0", "y1", "y2", "y3")
     voi_choices = ("y0", "y1", "y2", "y3", "y4", "y5")
     cvar = ("y1", "y2")
+    local_coupling = ("y1", "y2")
 
     @staticmethod
-    def dfun(y0, y1, y2, y3, y4, y5, c_0, A, B, a, b, v0, nu_max, r, J, a_1, a_2, a_3, a_4, mu):
+    def dfun(y0, y1, y2, y3, y4, y5, c_0, lc_0, lc_1, A, B, a, b, v0, nu_max, r, J, a_1, a_2, a_3, a_4, mu):
         sigm_y1_y2 = 2.0 * nu_max / (1.0 + exp(r * (v0 - (y1 - y2))))
         sigm_y0_1 = 2.0 * nu_max / (1.0 + exp(r * (v0 - (a_1 * J * y0))))
         sigm_y0_3 = 2.0 * nu_max / (1.0 + exp(r * (v0 - (a_3 * J * y0))))
@@ -61,6 +65,6 @@ class JansenRit(Model):
             y4,
             y5,
             A * a * sigm_y1_y2 - 2.0 * a * y3 - a ** 2 * y0,
-            A * a * (mu + a_2 * J * sigm_y0_1 + c_0) - 2.0 * a * y4 - a ** 2 * y1,
+            A * a * (mu + a_2 * J * sigm_y0_1 + c_0 + (lc_0 - lc_1)) - 2.0 * a * y4 - a ** 2 * y1,
             B * b * (a_4 * J * sigm_y0_3) - 2.0 * b * y5 - b ** 2 * y2,
         )

@@ -1,7 +1,7 @@
 """Phenomenological oscillators: TVB's Generic2dOscillator, Kuramoto and SupHopf."""
 from __future__ import annotations
 
-from ..fastmath import pi
+from ..fastmath import pi, sin
 from ..model import Model, Parameter
 
 
@@ -49,10 +49,14 @@ class Kuramoto(Model):
     NeuroImage 57:130).
 
     .. math::
-        \dot\theta_k = \omega_k + c_0
+        \dot\theta_k = \omega_k + c_0 + \sin(\mathrm{lc}_0)
 
     :math:`\theta` is the phase (rad); ``c_0`` is the long-range input, normally from TVB's ``Kuramoto``
-    coupling :math:`\frac{a}{N}\sum_j w_{kj} \sin(\theta_j - \theta_k)`. The phase is not wrapped. Time in ms.
+    coupling :math:`\frac{a}{N}\sum_j w_{kj} \sin(\theta_j - \theta_k)`; on a surface ``lc_0`` is the local
+    coupling of the neighbouring vertices' phases, entering as TVB's ``sin(local_coupling * theta)`` (zero in a
+    region simulation). The phase is not wrapped. Time in ms. (TVB's ``Kuramoto.dfun`` returns one reused
+    buffer, so with local coupling TVB's Heun and Runge-Kutta stages alias; brainsweep integrates the scheme
+    as written, and equals TVB's Euler.)
 
     References
     ----------
@@ -66,10 +70,11 @@ class Kuramoto(Model):
     state_variable_range = {"theta": (0.0, 2.0 * pi)}
     variables_of_interest = ("theta",)
     cvar = ("theta",)
+    local_coupling = ("theta",)
 
     @staticmethod
-    def dfun(theta, c_0, omega):
-        return omega + c_0
+    def dfun(theta, c_0, lc_0, omega):
+        return omega + c_0 + sin(lc_0)
 
 
 class SupHopf(Model):

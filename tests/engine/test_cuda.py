@@ -94,3 +94,88 @@ def test_backend_is_validated():
 @pytest.mark.parametrize("step0,n,every", [(1, 10, 3), (4, 7, 2), (10, 1, 5), (7, 30, 1), (1, 2, 8)])
 def test_samples_in_counts_the_multiples(step0, n, every):
     assert samples_in(step0, n, every) == sum(1 for s in range(step0, step0 + n) if s % every == 0)
+
+
+def test_launch_options_are_validated_and_lanes_per_thread_follow_the_batch():
+    from brainsweep.engine.cuda import LANES_PER_THREAD, choose_launch
+
+    assert [choose_launch(100, b).lanes_per_thread for b in (64, 4096, 8192, 16384, 131072)] == [1, 1, 2, 4, 4]
+    assert LANES_PER_THREAD[-1] == (0, 1)
+    ln = choose_launch(80, 10**5, {"cuda_lanes_per_thread": 2, "cuda_max_registers": 64, "cuda_unroll": 8})
+    assert (ln.lanes_per_thread, ln.max_registers, ln.unroll) == (2, 64, 8)
+    with pytest.raises(ValueError, match=r"cuda_lanes_per_thread'\] must be in 1..8, got 9"):
+        choose_launch(10, 64, {"cuda_lanes_per_thread": 9})
+    with pytest.raises(ValueError, match=r"cuda_max_registers'\] must be in 16..255, got 8"):
+        choose_launch(10, 64, {"cuda_max_registers": 8})
+    conn = bs.Connectivity(weights=np.ones((3, 3)), tract_lengths=np.ones((3, 3)))
+    with pytest.raises(ValueError, match=r"kernel_options\['cuda_lanes_per_thread'\] must be a positive integer"):
+        bs.Simulator(conn, backend="cuda", kernel_options={"cuda_lanes_per_thread": 0}).run(1.0)
+
+
+def test_edge_loop_indexes_with_unsigned_offsets():
+    # numba adds a negative-index wraparound to every load through a signed index; the edge loop, which
+    # bounds the kernel, must index the ring only through unsigned offsets (one add and one wrap per edge)
+    def source(k):
+        sim = bs.Simulator(cuda_equivalence._connectome(), model=bs.models.ReducedWongWang(), backend="cuda",
+                           integrator=bs.integrators.HeunDeterministic(dt=0.1),
+                           kernel_options={"cuda_lanes_per_block": 32, "cuda_lanes_per_thread": k})
+        return _captured(sim, {"batch": {"coupling.a": np.linspace(0.1, 0.3, 40)}})["source"]
+
+    text = source(1)
+    loop = text[text.index("ed = U(eptr[i])"):text.index("ed += U(1)")]
+    reads = [line.strip() for line in loop.splitlines() if "hist[" in line]
+    assert reads and all("hist[o" in r for r in reads), reads
+    assert "o0 = pbl + eoff[ed]" in loop and "o0 = o0 + RNBu if o0 >= RNBu else o0" in loop
+    for k in (2, 4):      # lanes l0 + 32, ... of the same thread reuse the edge's offset
+        assert f"(hist[o0 + U({(k - 1) * 32})] if ok{k - 1} else _T(0.0))" in source(k)
+
+
+def _captured(sim, run_kw):
+    """The kernel source, arguments and device ring of ``sim``'s first launch, with host arrays standing in for
+    device arrays (no GPU or simulator needed)."""
+    from brainsweep.engine import cuda as bscuda
+
+    class HostArray(np.ndarray):
+        def copy_to_device(self, other):
+            self[...] = other
+
+    class HostArrays:
+        to_device = staticmethod(lambda a: np.array(a))
+        device_array = staticmethod(lambda n, dtype: np.empty(n, dtype=dtype).view(HostArray))
+
+    captured = {}
+
+    class Capture(Exception):
+        pass
+
+    def launch(self, n, step0, slot, ptv, stim_t, count, views):
+        captured.update(source=self.source, ring=np.array(self.dev["hist"]), rows=self.state.hist, R=self.R)
+        raise Capture
+
+    original, original_require = bscuda.DeviceRun.launch, bscuda.require_cuda
+    bscuda.DeviceRun.launch, bscuda.require_cuda = launch, (lambda: HostArrays)
+    try:
+        sim.run(1.0, **run_kw)
+    except Capture:
+        pass
+    finally:
+        bscuda.DeviceRun.launch, bscuda.require_cuda = original, original_require
+    return captured
+
+
+@pytest.mark.parametrize("initial", ["constant", "drawn"])
+def test_device_ring_is_filled_from_the_distinct_history_rows(initial):
+    # a history constant in time leaves the host as one row per channel and is replicated on the device;
+    # a drawn history leaves as its H rows; either way rows 0..H-1 of the ring hold the history
+    conn = cuda_equivalence._connectome()
+    ic = np.full((1, 5), 0.3) if initial == "constant" else None
+    sim = bs.Simulator(conn, model=bs.models.ReducedWongWang(), backend="cuda", initial_conditions=ic, seed=3,
+                       integrator=bs.integrators.HeunDeterministic(dt=0.1))
+    cap = _captured(sim, {"batch": {"coupling.a": [0.1, 0.2, 0.3]}, "seeds": [1, 2, 3]})
+    C, L, N, B = cap["rows"].shape
+    H = cap["R"] - 1
+    assert (C, N, B) == (1, 5, 3) and L == (1 if initial == "constant" else H) and H > 1
+    ring = cap["ring"].reshape(C, H + 1, N, B)
+    np.testing.assert_array_equal(ring[:, :H], np.broadcast_to(cap["rows"], (C, H, N, B)))
+    if initial == "constant":
+        assert np.all(ring[:, :H] == np.float64(0.3))
