@@ -186,6 +186,11 @@ CANDIDATES = [
     {"cuda_max_registers": 64},
     {"cuda_unroll": 8},
     {"cuda_lanes_per_block": 32, "cuda_node_threads": 32, "cuda_lanes_per_thread": 2},
+    # more node threads per lane: more warps for batches of ~10,000 (4 lanes per thread and 8 node threads
+    # leave a batch of 10,000 with 79 blocks, ~5 warps per SM on an H100)
+    {"cuda_lanes_per_thread": 4, "cuda_node_threads": 16},
+    {"cuda_lanes_per_block": 16, "cuda_node_threads": 32, "cuda_lanes_per_thread": 4},
+    {"cuda_lanes_per_thread": 2, "cuda_node_threads": 16},
 ]
 
 

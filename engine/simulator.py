@@ -113,7 +113,8 @@ class Simulator:
         Steps of long-range coupling summed per pass (see :mod:`brainsweep.engine.codegen`); chosen from the
         delays when omitted. Results do not depend on it beyond summation order.
     stimulus : StimuliRegion, optional
-        A region stimulus (TVB's ``stimulus``), entering the model's ``stvar`` as in TVB's integrators.
+        A region stimulus (TVB's ``stimulus``), entering the model's ``stvar`` as in TVB's integrators; in a
+        surface simulation every node gets its region's weight (unmapped regions' nodes too).
     time_varying : dict, optional
         ``{"model.name" or "coupling.name": equation}``: parameters that change with time, given as an
         :class:`~brainsweep.engine.equations.Equation` or a vectorised function of time in ms (e.g.
@@ -264,8 +265,6 @@ class Simulator:
         self.surface.full_region_mapping(self.connectivity.number_of_regions)      # checks the region indices
         if self.backend != "cpu":
             raise ValueError("Simulator.surface: surface simulations run on backend='cpu' only")
-        if self.stimulus is not None:
-            raise ValueError("Simulator.surface: region stimuli are not supported in surface simulations")
         if self.surface.local_connectivity is not None and self.model.n_local_inputs == 0:
             raise ValueError(f"Simulator.surface has a local connectivity but {type(self.model).__name__} reads no "
                              "local coupling (its dfun has no lc_0; TVB's MontbrioPazoRoxin ignores it too); "
@@ -831,7 +830,12 @@ class Simulator:
                           if k.startswith("stimulus.") and k != "stimulus.weight"}
         if self.stimulus is not None:
             w = parsed.get("stimulus.weight")
-            stim_w[:] = (np.repeat(self.stimulus.weight[:, None], B, axis=1) if w is None else w.T).reshape(-1)
+            w = np.repeat(self.stimulus.weight[None, :], B, axis=0) if w is None else w        # (B, regions)
+            if surface:
+                # every node gets its region's weight (TVB's StimuliRegion.configure_space(region_mapping)), the
+                # nodes of unmapped (e.g. subcortical) regions too, in the kernel's node order
+                w = w[:, self._node_regions()[order]]
+            stim_w[:] = w.T.reshape(-1)
         if surface:
             rows = codegen.surface_work_rows(spec)
             # stage values live a few D nodes: rings of `window` nodes (a power of two) stay in cache

@@ -333,3 +333,30 @@ def test_region_average_bold_is_the_mean_of_the_vertices_bold():
                       for per_region_count in [np.bincount(mapping)]])
     np.testing.assert_allclose(per_region, means, rtol=1e-10, atol=1e-12)
     assert np.ptp(per_region[4:]) > 0
+
+
+def test_region_stimulus_on_a_surface_reaches_every_node_of_its_regions():
+    """StimuliRegion on a surface: each vertex (and each unmapped region's node) gets its region's weight.
+
+    Uncoupled (a = 0, no local connectivity), each node of a surface simulation is a copy of its region in a
+    region simulation with the same stimulus: every node's trace must equal its region's, batch members too."""
+    n_regions = CONN.number_of_regions
+    regions = CORTEX.full_region_mapping(n_regions)
+    weight = np.zeros(n_regions)
+    weight[[3, 10, 40]] = [1.0, 0.5, 2.0]
+    weight[np.setdiff1d(np.arange(n_regions), np.unique(CORTEX.region_mapping))[:1]] = 1.5   # an unmapped region
+    pulse = bs.equations.PulseTrain(onset=0.5, T=2.0, tau=0.5, amp=1.0)
+    bare = Cortex(vertices=CORTEX.vertices, triangles=CORTEX.triangles, region_mapping=CORTEX.region_mapping)
+
+    def run(surface, n_nodes):
+        sim = bs.Simulator(CONN, bs.models.Linear(gamma=-0.5), bs.coupling.Linear(a=0.0),
+                           bs.integrators.HeunDeterministic(dt=0.1), [bs.monitors.Raw()],
+                           initial_conditions=np.zeros((1, n_nodes)), surface=surface,
+                           stimulus=bs.stimuli.StimuliRegion(temporal=pulse, weight=weight))
+        return sim.run(5.0, batch={"stimulus.weight": np.stack([weight, 2.0 * weight])})
+
+    surf = run(bare, bare.number_of_vertices).raw.values[..., 0, :]       # (batch, time, node)
+    reg = run(None, n_regions).raw.values[..., 0, :]                       # (batch, time, region)
+    assert surf.shape[-1] == regions.size and np.abs(reg).max() > 0.1
+    np.testing.assert_allclose(surf, reg[..., regions], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(surf[1], 2.0 * surf[0], rtol=1e-12, atol=1e-15)
