@@ -119,7 +119,7 @@ def test_edge_loop_indexes_with_unsigned_offsets():
         sim = bs.Simulator(cuda_equivalence._connectome(), model=bs.models.ReducedWongWang(), backend="cuda",
                            integrator=bs.integrators.HeunDeterministic(dt=0.1),
                            kernel_options={"cuda_lanes_per_block": 32, "cuda_lanes_per_thread": k})
-        return _captured(sim, {"batch": {"coupling.a": np.linspace(0.1, 0.3, 40)}})["source"]
+        return cuda_equivalence.capture_launch(sim, {"batch": {"coupling.a": np.linspace(0.1, 0.3, 40)}})["source"]
 
     text = source(1)
     loop = text[text.index("ed = U(eptr[i])"):text.index("ed += U(1)")]
@@ -130,39 +130,6 @@ def test_edge_loop_indexes_with_unsigned_offsets():
         assert f"(hist[o0 + U({(k - 1) * 32})] if ok{k - 1} else _T(0.0))" in source(k)
 
 
-def _captured(sim, run_kw):
-    """The kernel source, arguments and device ring of ``sim``'s first launch, with host arrays standing in for
-    device arrays (no GPU or simulator needed)."""
-    from brainsweep.engine import cuda as bscuda
-
-    class HostArray(np.ndarray):
-        def copy_to_device(self, other):
-            self[...] = other
-
-    class HostArrays:
-        to_device = staticmethod(lambda a: np.array(a))
-        device_array = staticmethod(lambda n, dtype: np.empty(n, dtype=dtype).view(HostArray))
-
-    captured = {}
-
-    class Capture(Exception):
-        pass
-
-    def launch(self, n, step0, slot, ptv, stim_t, count, views):
-        captured.update(source=self.source, ring=np.array(self.dev["hist"]), rows=self.state.hist, R=self.R)
-        raise Capture
-
-    original, original_require = bscuda.DeviceRun.launch, bscuda.require_cuda
-    bscuda.DeviceRun.launch, bscuda.require_cuda = launch, (lambda: HostArrays)
-    try:
-        sim.run(1.0, **run_kw)
-    except Capture:
-        pass
-    finally:
-        bscuda.DeviceRun.launch, bscuda.require_cuda = original, original_require
-    return captured
-
-
 @pytest.mark.parametrize("initial", ["constant", "drawn"])
 def test_device_ring_is_filled_from_the_distinct_history_rows(initial):
     # a history constant in time leaves the host as one row per channel and is replicated on the device;
@@ -171,7 +138,7 @@ def test_device_ring_is_filled_from_the_distinct_history_rows(initial):
     ic = np.full((1, 5), 0.3) if initial == "constant" else None
     sim = bs.Simulator(conn, model=bs.models.ReducedWongWang(), backend="cuda", initial_conditions=ic, seed=3,
                        integrator=bs.integrators.HeunDeterministic(dt=0.1))
-    cap = _captured(sim, {"batch": {"coupling.a": [0.1, 0.2, 0.3]}, "seeds": [1, 2, 3]})
+    cap = cuda_equivalence.capture_launch(sim, {"batch": {"coupling.a": [0.1, 0.2, 0.3]}, "seeds": [1, 2, 3]})
     C, L, N, B = cap["rows"].shape
     H = cap["R"] - 1
     assert (C, N, B) == (1, 5, 3) and L == (1 if initial == "constant" else H) and H > 1

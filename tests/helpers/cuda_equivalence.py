@@ -174,9 +174,10 @@ def compare(length: float = 5.0, only: str | None = None, progress=None, shard: 
     return results
 
 
-def _argument_types(sim_kw, run_kw):
-    """Build a simulator, capture the CUDA kernel's source and argument types at its first launch."""
-    import brainsweep as bs
+def capture_launch(sim, run_kw: dict) -> dict:
+    """Run ``sim`` up to its first CUDA kernel launch, with host arrays standing in for device arrays (no GPU,
+    no simulator needed): the kernel's ``source``, its ``args``, the device ``ring`` as filled and the host
+    history ``rows`` it was filled from, and the ring's row count ``R``."""
     from brainsweep.engine import cuda as bscuda
 
     captured = {}
@@ -194,25 +195,28 @@ def _argument_types(sim_kw, run_kw):
         to_device = staticmethod(lambda a: np.array(a))
         device_array = staticmethod(lambda n, dtype: np.empty(n, dtype=dtype).view(HostArray))
 
-    original = bscuda.DeviceRun.launch
-    original_require = bscuda.require_cuda
-    bscuda.require_cuda = lambda: HostArrays
-
     def launch(self, n, step0, slot, ptv, stim_t, count, views):
-        captured["source"] = self.source
-        captured["args"] = self._arguments(n, step0, slot, self.cuda.to_device(ptv), self.cuda.to_device(stim_t),
-                                           self.dev, self.out)
+        captured.update(source=self.source, ring=np.array(self.dev["hist"]), rows=self.state.hist, R=self.R,
+                        args=self._arguments(n, step0, slot, self.cuda.to_device(ptv), self.cuda.to_device(stim_t),
+                                             self.dev, self.out))
         raise Capture
 
-    bscuda.DeviceRun.launch = launch
+    original, original_require = bscuda.DeviceRun.launch, bscuda.require_cuda
+    bscuda.DeviceRun.launch, bscuda.require_cuda = launch, (lambda: HostArrays)
     try:
-        bs.Simulator(_connectome(), backend="cuda", seed=5, **sim_kw).run(1.0, **run_kw)
+        sim.run(1.0, **run_kw)
     except Capture:
         pass
     finally:
-        bscuda.DeviceRun.launch = original
-        bscuda.require_cuda = original_require
+        bscuda.DeviceRun.launch, bscuda.require_cuda = original, original_require
     return captured
+
+
+def _argument_types(sim_kw, run_kw):
+    """Build a simulator, capture the CUDA kernel's source and argument types at its first launch."""
+    import brainsweep as bs
+
+    return capture_launch(bs.Simulator(_connectome(), backend="cuda", seed=5, **sim_kw), run_kw)
 
 
 def compile_ptx_all(ccs=((8, 0), (9, 0))) -> dict:
