@@ -125,8 +125,9 @@ class Simulator:
         ``cache_bytes`` (history bytes per source block, default the L2 cache size; never changes results);
         for ``backend="cuda"``, ``cuda_lanes_per_block`` and ``cuda_node_threads`` (the block shape),
         ``cuda_unroll`` (edges summed per pass, default 4), ``cuda_max_registers`` (a register cap per thread,
-        for occupancy), ``cuda_lanes_per_thread`` (members each thread integrates, sharing its edge offsets) and ``cuda_max_lanes`` (members per device batch; default: what fits in 80% of the GPU's
-        free memory).
+        for occupancy), ``cuda_lanes_per_thread`` (members each thread integrates, sharing its edge offsets;
+        default by batch size) and ``cuda_max_lanes`` (members per device batch; default: what fits in 80% of
+        the GPU's free memory).
     backend : {"cpu", "cuda"}
         Where the kernel runs. ``"cuda"`` runs the same model, coupling, noise and monitor code on an NVIDIA
         GPU (:mod:`brainsweep.engine.cuda`; install ``brainsweep[gpu]``); the noise is the same as on the
@@ -726,14 +727,13 @@ class Simulator:
                 b1 = min(B, b0 + block)
                 lanes = slice(b0, b1)
                 states, current = self._initial_history(B, seeds, H, lanes)
-                if surface:
-                    b = b0
-                    last_state[..., b] = states[-1, :, order, 0].T
+                if surface:                                       # one member per block (see above)
+                    last_state[..., lanes] = states[-1][:, order]
                     L = states.shape[0]
                     means = (averaging @ states[..., 0].reshape(L * S, N).T).T.reshape(L, S, R, 1)
-                    chans = self._channels(means, {k: v[b:b + 1, :R] for k, v in values.items()})
-                    hist[..., b] = chans[..., 0]                                  # a constant history broadcasts
-                    last_channels[..., b] = means[-1, ..., 0]
+                    chans = self._channels(means, {k: v[lanes, :R] for k, v in values.items()})
+                    hist[..., lanes] = chans                                      # a constant history broadcasts
+                    last_channels[..., lanes] = means[-1]
                     del states, chans, means
                     continue
                 last_state[..., lanes] = states[-1]

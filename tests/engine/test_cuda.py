@@ -97,10 +97,9 @@ def test_samples_in_counts_the_multiples(step0, n, every):
 
 
 def test_launch_options_are_validated_and_lanes_per_thread_follow_the_batch():
-    from brainsweep.engine.cuda import LANES_PER_THREAD, choose_launch
+    from brainsweep.engine.cuda import choose_launch
 
-    assert [choose_launch(100, b).lanes_per_thread for b in (64, 4096, 8192, 16384, 131072)] == [1, 1, 2, 4, 4]
-    assert LANES_PER_THREAD[-1] == (0, 1)
+    assert [choose_launch(100, b).lanes_per_thread for b in (1, 64, 4096, 8192, 16384, 131072)] == [1, 1, 1, 2, 4, 4]
     ln = choose_launch(80, 10**5, {"cuda_lanes_per_thread": 2, "cuda_max_registers": 64, "cuda_unroll": 8})
     assert (ln.lanes_per_thread, ln.max_registers, ln.unroll) == (2, 64, 8)
     with pytest.raises(ValueError, match=r"cuda_lanes_per_thread'\] must be in 1..8, got 9"):
