@@ -6,6 +6,7 @@ stores' ``done`` flags every few seconds and redraws, so a running sweep fills i
 """
 from __future__ import annotations
 
+import gc
 import html
 
 import holoviews as hv
@@ -16,6 +17,10 @@ from .data import StoreError, StoreView
 from .drilldown import drilldown
 
 REFRESH_MS = 3000
+
+#: One per panel, in every DynamicMap of the panel: the live refresh bumps it, so each view is drawn again even
+#: though its widgets did not change (HoloViews memoizes a DynamicMap on its streams' values).
+Revision = hv.streams.Stream.define("Revision", revision=0)
 
 
 def _selectors(view: StoreView, fixed: list[str]) -> dict[str, pn.widgets.Widget]:
@@ -78,6 +83,7 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
     progress = pn.pane.Str(views.progress_text(view), name="progress")
     parts: list = [pn.pane.Str(html.escape(view.title)), progress]
     widgets: dict = {}
+    revision = Revision()
     if features and len(axes) >= 2:
         feature = pn.widgets.Select(label="feature", options=features, value=features[0])
         x = pn.widgets.Select(label="x", options=axes, value=axes[0])
@@ -132,8 +138,8 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
             named = {d: kw[a] for d, a in safe.items()}
             return dict(feature=kw["feature"], x=kw["x"], y=kw["y"], reduce=kw["reduce"], **named)
 
-        mesh = hv.DynamicMap(lambda **kw: draw_mesh(**unsafe(kw)), streams=[selection])
-        marks = hv.DynamicMap(lambda **kw: draw_marks(**unsafe(kw)), streams=[selection])
+        mesh = hv.DynamicMap(lambda **kw: draw_mesh(**unsafe(kw)), streams=[selection, revision])
+        marks = hv.DynamicMap(lambda **kw: draw_marks(**unsafe(kw)), streams=[selection, revision])
         landscape = (mesh * marks).opts(legend_position="top")
         tap = hv.streams.Tap(source=mesh, x=None, y=None)
 
@@ -156,28 +162,28 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
         feature = pn.widgets.Select(label="feature", options=features, value=features[0])
         widgets.update(feature=feature)
 
-        def draw1(feature):
+        def draw1(feature, revision=0):
             da = view.scalar(feature, reduce="mean")
             return hv.Curve((da[axes[0]].values, da.values), kdims=[axes[0]], vdims=[feature]).opts(
                 frame_width=520, tools=["hover", "tap"]) * hv.Scatter(
                 (da[axes[0]].values, da.values), kdims=[axes[0]], vdims=[feature]).opts(size=6)
 
-        parts.append(pn.Row(feature, pn.pane.HoloViews(hv.DynamicMap(pn.bind(draw1, feature=feature)),
-                                                       name="landscape")))
+        parts.append(pn.Row(feature, pn.pane.HoloViews(hv.DynamicMap(pn.bind(draw1, feature=feature),
+                                                                     streams=[revision]), name="landscape")))
     if view.extrema_pairs and axes:
         axis = pn.widgets.Select(label="bifurcation axis", options=axes, value=axes[0])
         color = pn.widgets.Select(label="colour by", options=["none"] + axes, value=axes[1] if len(axes) > 1 else "none")
         widgets.update(bif_axis=axis, bif_color=color)
         bif_cache: dict = {}
 
-        def draw_bif(axis, color):
+        def draw_bif(axis, color, revision=0):
             key = (axis, color, view.progress())
             if key not in bif_cache:
                 bif_cache.clear()
                 bif_cache[key] = views.bifurcation(view, axis, color_by=None if color == "none" else color)
             return bif_cache[key]
 
-        bif = hv.DynamicMap(pn.bind(draw_bif, axis=axis, color=color))
+        bif = hv.DynamicMap(pn.bind(draw_bif, axis=axis, color=color), streams=[revision])
         bif_tap = hv.streams.Tap(source=bif, x=None, y=None)
         widgets["bif_tap"] = bif_tap
 
@@ -192,9 +198,21 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
 
         parts.append(pn.Row(pn.Column(axis, color), pn.pane.HoloViews(bif, name="bifurcation")))
         parts.append(pn.panel(pn.bind(drill_bif, bif_tap.param.x, bif_tap.param.y)))
+    return _panel(parts, view, widgets, progress, revision)
+
+
+def _panel(parts: list, view: StoreView, widgets: dict, progress: pn.pane.Str, revision) -> pn.Column:
+    """The store's column, with what the live refresh needs: ``redraw()`` draws every view of it again."""
     column = pn.Column(*parts, name=view.title)
     column.widgets = widgets          # for tests and callbacks
     column.progress = progress
+
+    def redraw():
+        with pn.io.hold():            # the panel's views reach the browser in one message
+            progress.object = views.progress_text(view)
+            revision.event(revision=revision.revision + 1)
+
+    column.redraw = redraw
     return column
 
 
@@ -203,25 +221,28 @@ def study_panel(view: StoreView, grids: list[StoreView] | None = None) -> pn.vie
     same space among ``grids``, when there is one); tapping a sampled point drills down to that trial."""
     progress = pn.pane.Str(views.progress_text(view), name="progress")
     params = view.search_parameters
+    revision = Revision()
     parts = [pn.pane.Str(html.escape(view.title)), progress,
-             pn.pane.HoloViews(hv.DynamicMap(lambda: views.study_history(view)), name="history")]
+             pn.pane.HoloViews(hv.DynamicMap(lambda revision=0: views.study_history(view), streams=[revision]),
+                               name="history")]
     widgets = {}
     if len(params) >= 2:
         x = pn.widgets.Select(label="x", options=params, value=params[0])
         y = pn.widgets.Select(label="y", options=params, value=params[1])
         widgets.update(x=x, y=y)
-        samples = hv.DynamicMap(pn.bind(lambda x, y: views.study_samples(view, x, y), x=x, y=y))
+        samples = hv.DynamicMap(pn.bind(lambda x, y, revision=0: views.study_samples(view, x, y), x=x, y=y),
+                                streams=[revision])
         tap = hv.streams.Tap(source=samples, x=None, y=None)
         widgets["tap"] = tap
 
-        def under(x, y):
+        def under(x, y, revision=0):
             grid = views.matching_grid(view, grids or [], x, y)
             if grid is None:
                 return hv.QuadMesh([]).opts(alpha=0)
             return views.landscape(grid, str(view.ds["objective"].values[0]), x, y, image=False).values()[0].opts(
                 alpha=0.55, colorbar=False, tools=[], title="sampled points over the grid sweep")
 
-        background = hv.DynamicMap(pn.bind(under, x=x, y=y))
+        background = hv.DynamicMap(pn.bind(under, x=x, y=y), streams=[revision])
 
         def drill(tx, ty):
             if tx is None or ty is None:
@@ -231,13 +252,12 @@ def study_panel(view: StoreView, grids: list[StoreView] | None = None) -> pn.vie
 
         parts.append(pn.Row(pn.Column(x, y), pn.pane.HoloViews(background * samples, name="samples")))
         parts.append(pn.panel(pn.bind(drill, tap.param.x, tap.param.y)))
-        parts.append(pn.Row(pn.pane.HoloViews(hv.DynamicMap(lambda: views.parameter_importances(view)),
-                                              name="importances"),
-                            pn.pane.HoloViews(hv.DynamicMap(lambda: views.best_trials(view)), name="best trials")))
-    column = pn.Column(*parts, name=view.title)
-    column.widgets = widgets
-    column.progress = progress
-    return column
+        parts.append(pn.Row(
+            pn.pane.HoloViews(hv.DynamicMap(lambda revision=0: views.parameter_importances(view), streams=[revision]),
+                              name="importances"),
+            pn.pane.HoloViews(hv.DynamicMap(lambda revision=0: views.best_trials(view), streams=[revision]),
+                              name="best trials")))
+    return _panel(parts, view, widgets, progress, revision)
 
 
 def _nearest_trial(view: StoreView, x: str, y: str, tx: float, ty: float) -> int:
@@ -257,22 +277,38 @@ def _nearest_trial(view: StoreView, x: str, y: str, tx: float, ty: float) -> int
     return int(trials[int(np.argmin(d))])
 
 
-def build_app(paths: list[str], explorer: bool = True) -> pn.Tabs:
-    """One tab per store (a store that cannot be read becomes a tab with one line saying why), then the model
-    explorer."""
-    tabs, stores, opened = [], [], []
+def open_views(paths: list[str]) -> dict[str, StoreView | StoreError]:
+    """Each path as a :class:`StoreView`, or the :class:`StoreError` saying why it cannot be read."""
+    opened: dict[str, StoreView | StoreError] = {}
     for path in paths:
         try:
-            opened.append(StoreView(str(path)))
+            opened[str(path)] = StoreView(str(path))
         except StoreError as exc:
-            opened.append(exc)
-            continue
+            opened[str(path)] = exc
+    return opened
+
+
+def build_app(paths: list[str], explorer: bool = True,
+              shared: dict[str, StoreView | StoreError] | None = None) -> pn.Tabs:
+    """One tab per store (a store that cannot be read becomes a tab with one line saying why), then the model
+    explorer.
+
+    ``shared`` (from :func:`open_views`) lets the pages of one server share the stores' views and what they have
+    read: a new page then draws from memory instead of reading every chunk again. Paths missing from it are
+    opened here (a store that could not be read before is tried again)."""
+    shared = {} if shared is None else shared
+    for path in paths:
+        if not isinstance(shared.get(str(path)), StoreView):
+            shared.update(open_views([path]))
+    opened = [shared[str(path)] for path in paths]
+    tabs, stores = [], []
     grids = [v for v in opened if isinstance(v, StoreView) and v.kind == "sweep"]
     for path, view in zip(paths, opened):
         if isinstance(view, StoreError):
             tabs.append(pn.pane.Alert(html.escape(str(view)), alert_type="danger", name=html.escape(str(path))))
             continue
         panel = study_panel(view, grids) if view.kind == "study" else sweep_panel(view)
+        panel.drawn_progress = view.progress()
         stores.append((view, panel))
         tabs.append(panel)
     holder = pn.Column(name="model explorer")
@@ -296,19 +332,19 @@ def build_app(paths: list[str], explorer: bool = True) -> pn.Tabs:
     return app
 
 
-def refresh(app: pn.Tabs) -> None:
-    """Re-read every store and redraw what changed (the live view); the writer is never touched."""
+def refresh(app: pn.Tabs, max_age: float = 0.0) -> None:
+    """Re-read every store and redraw what changed (the live view); the writer is never touched.
+
+    A view shared by several pages is re-read at most once per ``max_age`` seconds; each page redraws when the
+    store moved on since it last drew, whichever page's callback read it."""
     for view, panel in app.stores:
-        before = view.progress()
         try:
-            view.refresh()
+            view.refresh(max_age=max_age)
         except StoreError:
             continue
-        if view.progress() != before:
-            panel.progress.object = views.progress_text(view)
-            for pane in panel.select(pn.pane.HoloViews):
-                if isinstance(pane.object, hv.DynamicMap):
-                    pane.object.event()
+        if view.progress() != panel.drawn_progress:
+            panel.drawn_progress = view.progress()
+            panel.redraw()
 
 
 def free_port(address: str = "127.0.0.1") -> int:
@@ -319,13 +355,14 @@ def free_port(address: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
-def _warm_up(paths: list[str]) -> None:
+def _warm_up(paths: list[str], shared: dict) -> None:
     """Build and render the app once before serving: the first page then skips the imports and first-use costs
-    of HoloViews' and Bokeh's plotting (about a second), which the later pages never pay."""
+    of HoloViews' and Bokeh's plotting (about a second), which the later pages never pay, and finds the stores'
+    features already read into ``shared``."""
     from bokeh.document import Document
 
     try:
-        build_app(paths, explorer=False).get_root(Document())
+        build_app(paths, explorer=False, shared=shared).get_root(Document())
     except Exception:  # noqa: BLE001 - only a warm-up: whatever fails here is shown on the page itself
         pass
 
@@ -337,16 +374,21 @@ def serve(paths: list[str], address: str = "127.0.0.1", port: int = 0, show: boo
     ``port=0`` picks a free port; the page only accepts websocket connections addressed to ``address:port``.
     """
     port = port or free_port(address)
+    # one view per store for the whole server: pages share what was read (the server runs callbacks on one thread)
+    shared = open_views(paths)
 
     def make():
-        app = build_app(paths)
-        pn.state.add_periodic_callback(lambda: refresh(app), period=refresh_ms)
+        app = build_app(paths, shared=shared)
+        pn.state.add_periodic_callback(lambda: refresh(app, max_age=refresh_ms / 2000), period=refresh_ms)
         return app
 
-    _warm_up(paths)
+    _warm_up(paths, shared)
+    # the libraries' long-lived objects (modules, HoloViews/Bokeh registries) leave the collector's generations:
+    # full collections during a page build or a redraw then walk only what the pages themselves allocate
+    gc.freeze()
     origins = [f"{address}:{port}"] + ([f"localhost:{port}"] if address == "127.0.0.1" else [])
     return pn.serve({"/": make}, address=address, port=port, show=show, threaded=False, start=False,
                     title="brainsweep", websocket_origin=origins)
 
 
-__all__ = ["build_app", "sweep_panel", "study_panel", "refresh", "serve"]
+__all__ = ["build_app", "open_views", "sweep_panel", "study_panel", "refresh", "serve"]

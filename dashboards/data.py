@@ -7,6 +7,7 @@ written; opening never locks or modifies anything.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,12 +33,16 @@ class StoreView:
     #: variables loaded into memory, kept while the ``done`` flags do not change (redraws reuse them)
     _loaded: dict = field(init=False, repr=False, default_factory=dict)
     _done: xr.DataArray | None = field(init=False, repr=False, default=None)
+    _read_at: float = field(init=False, repr=False, default=-float("inf"))
 
     def __post_init__(self) -> None:
         self.refresh()
 
-    def refresh(self) -> "StoreView":
-        """Re-open the store (cheap: metadata and lazily indexed arrays only)."""
+    def refresh(self, max_age: float = 0.0) -> "StoreView":
+        """Re-open the store (cheap: metadata and lazily indexed arrays only), unless it was re-opened less than
+        ``max_age`` seconds ago (pages sharing a view)."""
+        if time.monotonic() - self._read_at < max_age:
+            return self
         path = Path(self.path)
         if not path.exists():
             raise StoreError(f"{self.path}: no such store")
@@ -53,7 +58,7 @@ class StoreView:
         done = ds["done"].load()
         if self._done is None or not done.equals(self._done):
             self._loaded.clear()            # something new was written: read the variables again when drawn
-        self.ds, self._done = ds, done
+        self.ds, self._done, self._read_at = ds, done, time.monotonic()
         return self
 
     def loaded(self, name: str) -> xr.DataArray:

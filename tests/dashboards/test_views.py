@@ -10,14 +10,23 @@ import xarray as xr
 
 from brainsweep import storage
 from brainsweep.dashboards import StoreError, StoreView, bifurcation, build_app, landscape, study_history
+from brainsweep.dashboards.app import open_views, refresh
 from brainsweep.dashboards.views import best_trials, parameter_importances
 from brainsweep.storage import StoreLayout, VariableSpec
 
 REGIONS = ["rA", "rB", "lA"]
 
 
-def make_store(path, axes: dict, fail=(), pending=(), with_extrema=False):
-    """fc_fit = sum of the axis indices / 10 (known values); ``fail``/``pending`` are grid indices."""
+def drawn(panel, name: str):
+    """What the plot of ``panel``'s HoloViews pane ``name`` shows now (its current frame)."""
+    pane = next(p for p in panel.select(pn.pane.HoloViews) if p.name == name)
+    return next(iter(pane._plots.values()))[0].current_frame
+
+
+def make_store(path, axes: dict, fail=(), pending=(), with_extrema=False, write=None):
+    """fc_fit = sum of the axis indices / 10 (known values); ``fail``/``pending`` are grid indices.
+
+    ``write`` (a grid index) writes that one point into an existing store instead."""
     dims = tuple(axes)
     shape = tuple(len(v) for v in axes.values())
     variables = [VariableSpec("fc_fit", attrs={"long_name": "FC fit", "units": "1"})]
@@ -27,10 +36,11 @@ def make_store(path, axes: dict, fail=(), pending=(), with_extrema=False):
         variables += [VariableSpec("min", ("variable", "region")), VariableSpec("max", ("variable", "region"))]
     layout = StoreLayout(grid_dims=dims, grid_coords={k: np.asarray(v) for k, v in axes.items()}, chunks=(1,) * len(dims),
                          variables=tuple(variables), extra_coords=extra, attrs={"spec": "{}", "title": "synthetic"})
-    storage.create_store(path, layout)
+    if write is None:
+        storage.create_store(path, layout)
     for k, block in enumerate(layout.blocks()):
         index = tuple(s.start for s in block)
-        if index in pending:
+        if index in pending or (write is not None and index != tuple(write)):
             continue
         value = sum(index) / 10
         results = {"fc_fit": np.full((1,) * len(dims), value)}
@@ -41,7 +51,8 @@ def make_store(path, axes: dict, fail=(), pending=(), with_extrema=False):
         status = np.full((1,) * len(dims), storage.STATUS_FAILED if index in fail else storage.STATUS_OK, np.int8)
         storage.write_block(path, layout, k, results, status, np.full(status.shape, "boom" if index in fail else ""),
                             np.zeros(status.shape, np.int64))
-    storage.finalize_store(path)
+    if write is None:
+        storage.finalize_store(path)
     return path
 
 
@@ -110,6 +121,30 @@ def test_widgets_change_the_plot(tmp_path):
     assert [d.name for d in dmap[()].values()[0].kdims] == ["coupling.a", "speed"]
 
 
+def test_pages_of_one_server_share_the_views_and_each_redraws_when_the_store_moves(tmp_path):
+    axes = {"coupling.a": [0.0, 0.1], "noise.nsig": [1e-5, 1e-4]}
+    store = str(make_store(tmp_path / "live.zarr", axes, pending=[(1, 1)]))
+    shared = open_views([store])
+    first = build_app([store], explorer=False, shared=shared)
+    first.get_root()                                             # the first page draws: the features are read
+    view = first.stores[0][0]
+    read = dict(view._loaded)
+    second = build_app([store], explorer=False, shared=shared)
+    second.get_root()
+    assert second.stores[0][0] is view and read                  # the second page drew from what the first read
+    assert all(view._loaded[k] is v for k, v in read.items())
+    assert first[0].progress.object == second[0].progress.object == "3 / 4 points done"
+    make_store(store, axes, write=(1, 1))
+    refresh(second, max_age=3600)                                # read less than an hour ago: not re-read
+    assert view.progress() == (3, 4) and second[0].progress.object == "3 / 4 points done"
+    refresh(first)                                               # the first page's callback re-reads the store ...
+    refresh(second, max_age=3600)                                # ... and the second page redraws from that read
+    assert first[0].progress.object == second[0].progress.object == "4 / 4 points done"
+    assert not view._loaded or view.loaded("fc_fit").sel({"coupling.a": 0.1, "noise.nsig": 1e-4}).item() == 0.2
+    for page in (first, second):                                 # the new point is drawn on both pages
+        assert np.isfinite(drawn(page[0], "landscape").values()[0].dimension_values(2)).all()
+
+
 def test_a_study_store_shows_history_and_best_so_far(tmp_path):
     layout = storage.TrialLayout(
         variables=(VariableSpec("coupling.a"), VariableSpec("noise.nsig"),
@@ -128,7 +163,15 @@ def test_a_study_store_shows_history_and_best_so_far(tmp_path):
     assert curve.dimension_values(1).tolist() == [0.1, 0.3, 0.3, 0.5]
     table = best_trials(view).dframe()
     assert table["trial"].tolist() == [3, 1, 2, 0] and table["fc_fit"].tolist() == [0.5, 0.3, 0.2, 0.1]
-    build_app([str(path)]).get_root()
+    app = build_app([str(path)], explorer=False)
+    app.get_root()
+    # live: two more trials written while the page is open; the refresh draws them in every view of the study
+    storage.write_trials(path, layout, [5, 6], {"coupling.a": np.array([0.2, 0.9]), "noise.nsig": np.full(2, 1e-4),
+                                                "objective_value": np.array([[0.7], [0.05]])}, [0, 0], ["", ""])
+    refresh(app)
+    assert drawn(app[0], "history").values()[1].dimension_values(1).tolist() == [0.1, 0.3, 0.3, 0.5, 0.7, 0.7]
+    assert drawn(app[0], "best trials").dframe()["trial"].tolist()[:2] == [5, 3]
+    assert len(drawn(app[0], "samples").values()[-1].dimension_values(0)) == 6
 
 
 def test_importances_find_the_parameter_that_matters(tmp_path):
