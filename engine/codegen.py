@@ -30,6 +30,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from . import fastmath
 from .expressions import ScalarFunction
 
@@ -582,6 +584,41 @@ __all__ = ["KernelSpec", "ParamSlot", "MonitorSpec", "generate", "generate_surfa
 #: vectorised lane loop, which is faster from 8 lanes on).
 LOCAL_REGISTER_LANES = 4
 
+#: Nodes per slice of a one-simulation surface kernel's local coupling (a power of two): the sums of a slice's
+#: nodes are computed together, one vector of sums (16 float32 = one AVX-512 register), see :func:`local_slices`.
+LOCAL_SLICE = 16
+
+
+def local_slices(lptr: np.ndarray, lidx: np.ndarray, lw: np.ndarray, slice_nodes: int = LOCAL_SLICE
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A CSR matrix (``lptr``, ``lidx``, ``lw``) as sliced ELLPACK: slices of ``slice_nodes`` consecutive rows.
+
+    Returns ``(sptr, sidx, sw)``: slice ``s`` has rows ``sptr[s]`` to ``sptr[s + 1] - 1`` (as many as its longest
+    row has entries); its row ``k`` holds, for each of its nodes ``g``, that node's ``k``-th entry at
+    ``k * slice_nodes + g`` (column in ``sidx``, weight in ``sw``). Nodes with fewer entries are padded with
+    weight 0 on their own column (on the last node for the rows past the end), so a node's sum adds its entries
+    in CSR order, then zeros.
+    """
+    G = slice_nodes
+    n = lptr.size - 1
+    counts = np.diff(lptr)
+    n_slices = -(-n // G)
+    per_slice = np.zeros(n_slices * G, dtype=np.int64)
+    per_slice[:n] = counts
+    rows = per_slice.reshape(n_slices, G).max(axis=1)
+    sptr = np.zeros(n_slices + 1, dtype=np.int64)
+    sptr[1:] = np.cumsum(rows)
+    slot_slice = np.repeat(np.arange(n_slices), rows)                  # the slice of each row
+    flat = np.arange(int(sptr[-1]) * G)
+    sidx = np.minimum(slot_slice[flat // G] * G + flat % G, max(n - 1, 0)).astype(np.int64)
+    sw = np.zeros(flat.size, dtype=lw.dtype)
+    node = np.repeat(np.arange(n), counts)
+    k = np.arange(int(lptr[-1])) - lptr[node]
+    at = (sptr[node // G] + k) * G + node % G
+    sidx[at] = lidx
+    sw[at] = lw
+    return sptr, sidx, sw
+
 
 def surface_work_rows(spec: KernelSpec) -> dict[str, int]:
     """Rows of a surface kernel's ``work`` array: every stage output but the current state (``t0``, ``y0``, ...)
@@ -616,6 +653,7 @@ def generate_surface(spec: KernelSpec) -> str:
     """
     T = spec.dtype
     B = spec.lanes
+    G = LOCAL_SLICE
     S = len(spec.state_variables)
     C = spec.n_channels_total
     n_out = spec.n_outputs
@@ -712,8 +750,25 @@ def generate_surface(spec: KernelSpec) -> str:
             e(4, "onode = order[U(pos)]")        # the node's own noise, whatever its place in the kernel's order
         e(4, "reg = regmap[U(i)]")
         emit_load_params(e, spec, 4, ("region",))
-        # local coupling of node i for every lane: one load of an entry's weight and index serves all lanes
+        # local coupling. One simulation (B = 1): a slice of G consecutive nodes at a time (sliced ELLPACK, see
+        # `local_slices`): at a slice's first node, the sums of all its G nodes; row k of a slice holds the k-th
+        # entry of each of its nodes, so the G sums are independent (one vector, instead of a chain of dependent
+        # adds per node). Batches: node by node, one load of an entry's weight and index serving all lanes. Either
+        # way every node adds its entries in its own order (the same sums whatever the batch)
+        if B == 1 and spec.local_vars:
+            e(4, f"if (i & {G - 1}) == 0:")
+            e(5, f"sl = i >> {G.bit_length() - 1}")
         for j, var in enumerate(spec.local_vars):
+            if B == 1:
+                for g in range(G):
+                    e(5, f"a{g} = _T(0.0)")
+                e(5, "for ed in range(lptr[U(sl)], lptr[U(sl + 1)]):")
+                e(6, f"b = ed * {G}")
+                for g in range(G):
+                    e(6, f"a{g} += lw[U(b + {g})] * {at(f'{prefix_in}{var}', f'lidx[U(b + {g})]', '0')}")
+                for g in range(G):       # each stage its own sums: the stages' slices are D nodes apart
+                    e(5, f"lcb[U({(k * len(spec.local_vars) + j) * G + g})] = a{g}")
+                continue
             if B <= LOCAL_REGISTER_LANES:
                 # one accumulator per lane in registers (a sum in memory waits on store-to-load forwarding)
                 for l in range(B):
@@ -748,7 +803,8 @@ def generate_surface(spec: KernelSpec) -> str:
         for o in range(n_out):
             e(5, f"c{o} = creg[U(({o} * R + reg) * {B} + l)]")
         for j in range(len(spec.local_vars)):
-            e(5, f"lc{j} = lcb[U({j * B} + l)]")
+            e(5, f"lc{j} = lcb[U({(k * len(spec.local_vars) + j) * G} + (i & {G - 1}))]" if B == 1
+              else f"lc{j} = lcb[U({j * B} + l)]")
         emit_stage(e, spec, 5, stage, local_value=lambda _prefix, j: f"lc{j}")
         if last and in_place:
             for s in range(S):

@@ -304,7 +304,8 @@ class Simulator:
         ``order[k]`` is the original index of kernel node ``k`` (reverse Cuthill-McKee of the local
         connectivity), ``position`` its inverse; ``lptr``/``lidx``/``lw`` the local coupling matrix with rows and
         columns in that order but each row's entries in their original order, so that every node sums its
-        neighbours exactly as without the reordering; ``skew`` the stage distance D.
+        neighbours exactly as without the reordering (``slices``: the same as slices of ``codegen.LOCAL_SLICE``
+        rows, :func:`~brainsweep.engine.codegen.local_slices`, for one simulation); ``skew`` the stage distance D.
         """
         key = (self.surface.fingerprint(), n_nodes)
         cached = self._layout_cache
@@ -318,8 +319,13 @@ class Simulator:
         lptr = np.zeros(n_nodes + 1, dtype=np.int64)
         lptr[1:] = np.cumsum(counts)
         entries = np.repeat(local.indptr[order] - lptr[:-1], counts) + np.arange(int(lptr[-1]))
-        layout = {"order": order, "position": position, "skew": skew, "lptr": lptr,
-                  "lidx": position[local.indices[entries]].astype(np.int64), "lw": local.data[entries]}
+        lidx = position[local.indices[entries]].astype(np.int64)
+        # one simulation sums the local coupling a slice of G nodes at a time (codegen.local_slices): the
+        # neighbours of a slice's last node must be ready when its first node is reached, G - 1 positions more
+        if skew:
+            skew += codegen.LOCAL_SLICE - 1
+        layout = {"order": order, "position": position, "skew": skew, "lptr": lptr, "lidx": lidx,
+                  "lw": local.data[entries], "slices": codegen.local_slices(lptr, lidx, local.data[entries])}
         self._layout_cache = (key, layout)
         return layout
 
@@ -843,12 +849,14 @@ class Simulator:
             full_rows = codegen.surface_full_rows(spec)
             work = [np.zeros((N if k in full_rows else window) * B, dtype=dtype) for k in range(len(rows))]
             creg = np.zeros(max(1, spec.n_outputs) * R * B, dtype=dtype)
-            lcb = np.zeros(max(1, spec.n_local_inputs) * B, dtype=dtype)
+            lcb = np.zeros(max(1, spec.n_local_inputs) * (len(codegen.scheme_stages(spec)) * codegen.LOCAL_SLICE
+                                                          if B == 1 else B), dtype=dtype)
             eptr, esrc, edel, ew = csr_edges(R, targets, sources, weights, idelays)
             ew = ew.astype(dtype)
             region_wsum = np.bincount(targets, weights=weights, minlength=R).astype(dtype)
             inv_count = (1.0 / np.bincount(self._node_regions(), minlength=R)).astype(dtype)
-            lptr, lidx, lw = layout_nodes["lptr"], layout_nodes["lidx"], layout_nodes["lw"].astype(dtype)
+            lptr, lidx, lw = layout_nodes["slices"] if B == 1 else (layout_nodes[k] for k in ("lptr", "lidx", "lw"))
+            lw = lw.astype(dtype)
             skew = layout_nodes["skew"]
             regmap = self._node_regions()[order].astype(np.int64)
         if on_gpu:

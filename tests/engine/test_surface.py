@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 import brainsweep.engine as bs
-from brainsweep.engine import Cortex, LocalConnectivity, SpatialAverage
+from brainsweep.engine import Cortex, LocalConnectivity, SpatialAverage, codegen
 from brainsweep.engine.surface import local_order
 
 CONN = bs.Connectivity.from_tvb_data()
@@ -137,7 +137,7 @@ def test_skewed_pass_equals_a_plain_stagewise_reference():
     """The fused kernel (reordered nodes, stages D apart) against a direct numpy transcription of TVB's loop on a
     small mesh: Euler and RK4 (one and four stages) with local coupling and per-region parameters."""
     rng = np.random.default_rng(1)
-    n_regions, per_region = 6, 40
+    n_regions, per_region = 6, 41                    # 246 nodes: the last slice of 16 (one simulation) is partial
     n = n_regions * per_region
     vertices = rng.normal(size=(n, 3))
     mapping = np.repeat(np.arange(n_regions), per_region)
@@ -187,6 +187,26 @@ def test_skewed_pass_equals_a_plain_stagewise_reference():
             history.append(np.bincount(mapping, weights=x[0]) / counts)
             ref.append(x[0].copy())
         np.testing.assert_allclose(got, np.array(ref), rtol=1e-10, atol=1e-12)
+
+
+def test_local_slices_hold_every_entry_in_each_rows_order():
+    """Sliced ELLPACK of a CSR matrix: the same products, each row's entries in CSR order then zero padding."""
+    rng = np.random.default_rng(3)
+    local = sp.random(53, 53, density=0.15, random_state=4, format="csr")
+    local.data = rng.uniform(0.5, 1.5, local.nnz)
+    ptr, idx, w = local.indptr.astype(np.int64), local.indices.astype(np.int64), local.data
+    G = codegen.LOCAL_SLICE
+    sptr, sidx, sw = codegen.local_slices(ptr, idx, w)
+    assert sptr.size == -(-53 // G) + 1 and sidx.size == sw.size == sptr[-1] * G
+    assert sidx.min() >= 0 and sidx.max() < 53
+    for node in range(53):
+        s, g = divmod(node, G)
+        slots = (np.arange(sptr[s], sptr[s + 1]) * G + g)
+        k = ptr[node + 1] - ptr[node]
+        np.testing.assert_array_equal(sidx[slots[:k]], idx[ptr[node]:ptr[node + 1]])
+        np.testing.assert_array_equal(sw[slots[:k]], w[ptr[node]:ptr[node + 1]])
+        assert (sw[slots[k:]] == 0).all() and (sidx[slots[k:]] == node).all()
+    assert sptr[1] - sptr[0] == np.diff(ptr)[:G].max()          # a slice is as long as its longest row
 
 
 def test_local_order_reduces_the_bandwidth_of_the_tvb_cortex():
