@@ -738,7 +738,11 @@ def generate_surface(spec: KernelSpec) -> str:
     for s in cvs:
         e(2, "for x in range(RB):")
         e(3, f"xm[U({s} * RB + x)] = _T(0.0)")
-    e(2, f"for it in range(N + {n_stages - 1} * D):")
+    # One simulation (B = 1) steps G nodes at a time (D is then a multiple of G): the G nodes of a slice are
+    # updated by one loop whose iterations are independent, so they run as vectors instead of one node after
+    # another (same arithmetic per node, same order of each node's sums)
+    sliced = B == 1
+    e(2, f"for it in range(0, N + {n_stages - 1} * D, {G if sliced else 1}):")
     for k, stage in enumerate(stages):
         prefix_in, deriv, out, _expr, earlier = stage
         later_reads = {p for st in stages[k + 1:] for p in st[4]}
@@ -746,28 +750,23 @@ def generate_surface(spec: KernelSpec) -> str:
         e(3, f"pos = it - {k} * D")
         e(3, "if pos >= 0 and pos < N:")
         e(4, "i = pos")
-        if spec.stochastic:
-            e(4, "onode = order[U(pos)]")        # the node's own noise, whatever its place in the kernel's order
-        e(4, "reg = regmap[U(i)]")
-        emit_load_params(e, spec, 4, ("region",))
-        # local coupling. One simulation (B = 1): a slice of G consecutive nodes at a time (sliced ELLPACK, see
-        # `local_slices`): at a slice's first node, the sums of all its G nodes; row k of a slice holds the k-th
-        # entry of each of its nodes, so the G sums are independent (one vector, instead of a chain of dependent
-        # adds per node). Batches: node by node, one load of an entry's weight and index serving all lanes. Either
-        # way every node adds its entries in its own order (the same sums whatever the batch)
-        if B == 1 and spec.local_vars:
-            e(4, f"if (i & {G - 1}) == 0:")
-            e(5, f"sl = i >> {G.bit_length() - 1}")
+        # local coupling. One simulation: a slice of G consecutive nodes at a time (sliced ELLPACK, see
+        # `local_slices`): row k of a slice holds the k-th entry of each of its nodes, so the G sums are
+        # independent (one vector, instead of a chain of dependent adds per node). Batches: node by node, one
+        # load of an entry's weight and index serving all lanes. Either way every node adds its entries in its
+        # own order (the same sums whatever the batch)
+        if sliced and spec.local_vars:
+            e(4, f"sl = i >> {G.bit_length() - 1}")
         for j, var in enumerate(spec.local_vars):
-            if B == 1:
+            if sliced:
                 for g in range(G):
-                    e(5, f"a{g} = _T(0.0)")
-                e(5, "for ed in range(lptr[U(sl)], lptr[U(sl + 1)]):")
-                e(6, f"b = ed * {G}")
+                    e(4, f"a{g} = _T(0.0)")
+                e(4, "for ed in range(lptr[U(sl)], lptr[U(sl + 1)]):")
+                e(5, f"b = ed * {G}")
                 for g in range(G):
-                    e(6, f"a{g} += lw[U(b + {g})] * {at(f'{prefix_in}{var}', f'lidx[U(b + {g})]', '0')}")
+                    e(5, f"a{g} += lw[U(b + {g})] * {at(f'{prefix_in}{var}', f'lidx[U(b + {g})]', '0')}")
                 for g in range(G):       # each stage its own sums: the stages' slices are D nodes apart
-                    e(5, f"lcb[U({(k * len(spec.local_vars) + j) * G + g})] = a{g}")
+                    e(4, f"lcb[U({(k * len(spec.local_vars) + j) * G + g})] = a{g}")
                 continue
             if B <= LOCAL_REGISTER_LANES:
                 # one accumulator per lane in registers (a sum in memory waits on store-to-load forwarding)
@@ -788,37 +787,55 @@ def generate_surface(spec: KernelSpec) -> str:
             e(5, "j = lidx[U(ed)]")
             e(5, f"for l in range({B}):")
             e(6, f"lcb[U({j * B} + l)] += w * {at(f'{prefix_in}{var}', 'j', 'l')}")
-        e(4, f"for l in range({B}):")
-        e(5, f"m = i * {B} + l")
-        emit_load_params(e, spec, 5, ("lane", "full", "time"))
+        if sliced:
+            e(4, f"for g in range(min({G}, N - pos)):")
+            e(5, "i = pos + g")
+            e(5, "l = 0")
+            e(5, "m = i")
+            body = 5
+        else:
+            e(4, f"for l in range({B}):")
+            e(5, f"m = i * {B} + l")
+            body = 5
+        if spec.stochastic:
+            e(body, "onode = order[U(i)]")        # the node's own noise, whatever its place in the kernel's order
+        e(body, "reg = regmap[U(i)]")
+        emit_load_params(e, spec, body, ("region", "lane", "full", "time"))
         if spec.stimulus_vars:
-            e(5, f"sti = stim_t[U(sidx * {B} + l)] * stim_w[U(m)]")
-        for s in range(S):
-            e(5, f"x{s} = X{s}[U(m)]")
+            e(body, f"sti = stim_t[U(sidx * {B} + l)] * stim_w[U(m)]")
+        for s_ in range(S):
+            e(body, f"x{s_} = X{s_}[U(m)]")
             if prefix_in != "x":
-                e(5, f"{prefix_in}{s} = {at(f'{prefix_in}{s}', 'i', 'l')}")
+                e(body, f"{prefix_in}{s_} = {at(f'{prefix_in}{s_}', 'i', 'l')}")
             for p_ in earlier:
-                e(5, f"{p_}{s} = {at(f'{p_}{s}', 'i', 'l')}")
-        emit_noise(e, spec, 5, lambda s: f"zb[U(({s} * 2 * HALF + onode) * {B} + l)]")
+                e(body, f"{p_}{s_} = {at(f'{p_}{s_}', 'i', 'l')}")
+        emit_noise(e, spec, body, lambda s_: f"zb[U(({s_} * 2 * HALF + onode) * {B} + l)]")
         for o in range(n_out):
-            e(5, f"c{o} = creg[U(({o} * R + reg) * {B} + l)]")
+            e(body, f"c{o} = creg[U(({o} * R + reg) * {B} + l)]")
         for j in range(len(spec.local_vars)):
-            e(5, f"lc{j} = lcb[U({(k * len(spec.local_vars) + j) * G} + (i & {G - 1}))]" if B == 1
+            e(body, f"lc{j} = lcb[U({(k * len(spec.local_vars) + j) * G} + g)]" if sliced
               else f"lc{j} = lcb[U({j * B} + l)]")
-        emit_stage(e, spec, 5, stage, local_value=lambda _prefix, j: f"lc{j}")
+        emit_stage(e, spec, body, stage, local_value=lambda _prefix, j: f"lc{j}")
         if last and in_place:
-            for s in range(S):
-                e(5, f"X{s}[U(m)] = y{s}")
+            for s_ in range(S):
+                e(body, f"X{s_}[U(m)] = y{s_}")
             for m, off in acc_offsets.items():
                 for j, v in enumerate(spec.monitors[m].voi):
-                    e(5, f"acc{off + j}[U(m)] += {_voi_code(spec.voi_exprs[v], names)}")
-            for s in cvs:
-                e(5, f"xm[U({s} * RB + reg * {B} + l)] += y{s}")
+                    e(body, f"acc{off + j}[U(m)] += {_voi_code(spec.voi_exprs[v], names)}")
+            if sliced and cvs:
+                # region sums after the slice's loop: nodes of one region would make its iterations dependent
+                e(4, f"for i in range(pos, min(pos + {G}, N)):")
+                e(5, "reg = regmap[U(i)]")
+                for s_ in cvs:
+                    e(5, f"xm[U({s_} * RB + reg)] += X{s_}[U(i)]")
+            else:
+                for s_ in cvs:
+                    e(body, f"xm[U({s_} * RB + reg * {B} + l)] += y{s_}")
             continue
-        for s in range(S):
-            e(5, f"{at(f'{out}{s}', 'i', 'l')} = {out}{s}")
+        for s_ in range(S):
+            e(body, f"{at(f'{out}{s_}', 'i', 'l')} = {out}{s_}")
             if deriv in later_reads:
-                e(5, f"{at(f'{deriv}{s}', 'i', 'l')} = {deriv}{s}")
+                e(body, f"{at(f'{deriv}{s_}', 'i', 'l')} = {deriv}{s_}")
     if not in_place:
         e(2, "for i in range(N):")
         e(3, f"rb = regmap[U(i)] * {B}")

@@ -320,10 +320,11 @@ class Simulator:
         lptr[1:] = np.cumsum(counts)
         entries = np.repeat(local.indptr[order] - lptr[:-1], counts) + np.arange(int(lptr[-1]))
         lidx = position[local.indices[entries]].astype(np.int64)
-        # one simulation sums the local coupling a slice of G nodes at a time (codegen.local_slices): the
-        # neighbours of a slice's last node must be ready when its first node is reached, G - 1 positions more
+        # one simulation steps a slice of G nodes at a time (codegen.local_slices): the neighbours of a slice's last
+        # node must be ready when its first node is reached (G - 1 positions more), in whole slices
         if skew:
-            skew += codegen.LOCAL_SLICE - 1
+            G = codegen.LOCAL_SLICE
+            skew = -(-(skew + G - 1) // G) * G
         layout = {"order": order, "position": position, "skew": skew, "lptr": lptr, "lidx": lidx,
                   "lw": local.data[entries], "slices": codegen.local_slices(lptr, lidx, local.data[entries])}
         self._layout_cache = (key, layout)
