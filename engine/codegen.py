@@ -787,29 +787,28 @@ def generate_surface(spec: KernelSpec) -> str:
             e(5, "j = lidx[U(ed)]")
             e(5, f"for l in range({B}):")
             e(6, f"lcb[U({j * B} + l)] += w * {at(f'{prefix_in}{var}', 'j', 'l')}")
+        body = 5
         if sliced:
             e(4, f"for g in range(min({G}, N - pos)):")
-            e(5, "i = pos + g")
-            e(5, "l = 0")
-            e(5, "m = i")
-            body = 5
+            e(body, "i = pos + g")
+            e(body, "l = 0")
+            e(body, "m = i")
         else:
             e(4, f"for l in range({B}):")
-            e(5, f"m = i * {B} + l")
-            body = 5
+            e(body, f"m = i * {B} + l")
         if spec.stochastic:
             e(body, "onode = order[U(i)]")        # the node's own noise, whatever its place in the kernel's order
         e(body, "reg = regmap[U(i)]")
         emit_load_params(e, spec, body, ("region", "lane", "full", "time"))
         if spec.stimulus_vars:
             e(body, f"sti = stim_t[U(sidx * {B} + l)] * stim_w[U(m)]")
-        for s_ in range(S):
-            e(body, f"x{s_} = X{s_}[U(m)]")
+        for s in range(S):
+            e(body, f"x{s} = X{s}[U(m)]")
             if prefix_in != "x":
-                e(body, f"{prefix_in}{s_} = {at(f'{prefix_in}{s_}', 'i', 'l')}")
+                e(body, f"{prefix_in}{s} = {at(f'{prefix_in}{s}', 'i', 'l')}")
             for p_ in earlier:
-                e(body, f"{p_}{s_} = {at(f'{p_}{s_}', 'i', 'l')}")
-        emit_noise(e, spec, body, lambda s_: f"zb[U(({s_} * 2 * HALF + onode) * {B} + l)]")
+                e(body, f"{p_}{s} = {at(f'{p_}{s}', 'i', 'l')}")
+        emit_noise(e, spec, body, lambda s: f"zb[U(({s} * 2 * HALF + onode) * {B} + l)]")
         for o in range(n_out):
             e(body, f"c{o} = creg[U(({o} * R + reg) * {B} + l)]")
         for j in range(len(spec.local_vars)):
@@ -817,8 +816,8 @@ def generate_surface(spec: KernelSpec) -> str:
               else f"lc{j} = lcb[U({j * B} + l)]")
         emit_stage(e, spec, body, stage, local_value=lambda _prefix, j: f"lc{j}")
         if last and in_place:
-            for s_ in range(S):
-                e(body, f"X{s_}[U(m)] = y{s_}")
+            for s in range(S):
+                e(body, f"X{s}[U(m)] = y{s}")
             for m, off in acc_offsets.items():
                 for j, v in enumerate(spec.monitors[m].voi):
                     e(body, f"acc{off + j}[U(m)] += {_voi_code(spec.voi_exprs[v], names)}")
@@ -826,16 +825,16 @@ def generate_surface(spec: KernelSpec) -> str:
                 # region sums after the slice's loop: nodes of one region would make its iterations dependent
                 e(4, f"for i in range(pos, min(pos + {G}, N)):")
                 e(5, "reg = regmap[U(i)]")
-                for s_ in cvs:
-                    e(5, f"xm[U({s_} * RB + reg)] += X{s_}[U(i)]")
+                for s in cvs:
+                    e(5, f"xm[U({s} * RB + reg)] += X{s}[U(i)]")
             else:
-                for s_ in cvs:
-                    e(body, f"xm[U({s_} * RB + reg * {B} + l)] += y{s_}")
+                for s in cvs:
+                    e(body, f"xm[U({s} * RB + reg * {B} + l)] += y{s}")
             continue
-        for s_ in range(S):
-            e(body, f"{at(f'{out}{s_}', 'i', 'l')} = {out}{s_}")
+        for s in range(S):
+            e(body, f"{at(f'{out}{s}', 'i', 'l')} = {out}{s}")
             if deriv in later_reads:
-                e(body, f"{at(f'{deriv}{s_}', 'i', 'l')} = {deriv}{s_}")
+                e(body, f"{at(f'{deriv}{s}', 'i', 'l')} = {deriv}{s}")
     if not in_place:
         e(2, "for i in range(N):")
         e(3, f"rb = regmap[U(i)] * {B}")
