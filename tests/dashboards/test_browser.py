@@ -101,9 +101,13 @@ def test_progress_grows_while_the_store_is_written(browser, tmp_path):
     try:
         page, errors = open_page(browser, url)
         page.get_by_text("2 / 6 points done").wait_for(timeout=30_000)
+        landscape = page.locator(".bk-Canvas").first
+        settled(landscape)
+        before = landscape.screenshot()
         # write the missing blocks as a sweep's tasks do (storage.write_block), while the page is open
         _write_rest(store, axes, pending)
         page.get_by_text("6 / 6 points done").wait_for(timeout=30_000)      # no reload: the periodic re-read
+        wait_until(lambda: landscape.screenshot() != before)                # ... and the new cells are drawn
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "dashboard-live.png"), full_page=True)
         assert not errors, errors
