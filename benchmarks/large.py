@@ -4,6 +4,7 @@
     python benchmarks/large.py                      # surface 1 s simulated (TVB ~30 s here) + sparse scaling
     python benchmarks/large.py --surface-ms 100     # a quick look
     python benchmarks/large.py --skip-tvb --json out.json
+    python benchmarks/large.py --split --batches 1 --sizes 1000     # what the local coupling costs one simulation
 
 1. **TVB's surface simulation**: Generic2dOscillator on tvb-data's 16,384-vertex cortex with the 76-region
    connectome and tvb-data's local connectivity, HeunDeterministic dt 2^-4 ms, a TemporalAverage and a
@@ -54,12 +55,13 @@ BS_SURFACE = r"""
 import json, resource, sys, time
 import numpy as np
 import brainsweep.engine as bs
-length, B, dtype = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+length, B, dtype, local = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4] == "local"
 dt = 2.0 ** -4
+cortex = bs.Cortex.from_tvb_data() if local else bs.Cortex.from_tvb_data(local_connectivity=None)
 sim = bs.Simulator(bs.Connectivity.from_tvb_data(), bs.models.Generic2dOscillator(), bs.coupling.Linear(a=0.1),
                    bs.integrators.HeunDeterministic(dt=dt),
                    [bs.monitors.TemporalAverage(period=1.0), bs.SpatialAverage(period=1.0)],
-                   surface=bs.Cortex.from_tvb_data(), dtype=dtype)
+                   surface=cortex, dtype=dtype)
 batch = {"coupling.a": np.linspace(0.05, 0.15, B)} if B > 1 else None
 sim.run(10 * dt, batch=batch)                       # warm-up: compiles (or loads) the kernel, fills the history
 t0 = time.perf_counter()
@@ -103,6 +105,8 @@ def main(argv=None) -> int:
     ap.add_argument("--batches", default="1,16", help="surface batch sizes for brainsweep (1,16)")
     ap.add_argument("--sizes", default="1000,5000,20000", help="sparse network sizes (1000,5000,20000)")
     ap.add_argument("--skip-tvb", action="store_true", help="leave out tvb-library's surface row")
+    ap.add_argument("--split", action="store_true",
+                    help="add one-simulation rows without the local connectivity (what the local coupling costs)")
     ap.add_argument("--json", help="also write the rows to this file")
     args = ap.parse_args(argv)
 
@@ -116,7 +120,10 @@ def main(argv=None) -> int:
         surface_rows.append(("tvb-library 2.10 (float64)", child(TVB_SURFACE, args.surface_ms)))
     for B in [int(b) for b in args.batches.split(",")]:
         for dtype in ("float64", "float32"):
-            surface_rows.append((f"brainsweep ({dtype})", child(BS_SURFACE, args.surface_ms, B, dtype)))
+            surface_rows.append((f"brainsweep ({dtype})", child(BS_SURFACE, args.surface_ms, B, dtype, "local")))
+            if args.split and B == 1:
+                surface_rows.append((f"  without local coupling ({dtype})",
+                                     child(BS_SURFACE, args.surface_ms, B, dtype, "none")))
     base = None
     for name, r in surface_rows:
         if "error" in r:
@@ -125,7 +132,8 @@ def main(argv=None) -> int:
         per_step = r["wall_s"] / r["steps"] * 1e6
         per_member = per_step / r["members"]
         base = per_member if name.startswith("tvb") else base
-        speedup = f"  x{base / per_member:.1f} vs TVB" if base and not name.startswith("tvb") else ""
+        # (the rows without local coupling simulate another network: no speed-up against TVB's)
+        speedup = f"  x{base / per_member:.1f} vs TVB" if base and name.startswith("brainsweep") else ""
         print(f"{name:<34}{r['members']:>4}{r['wall_s']:>9.2f}{per_step:>10.0f}{per_member:>16.1f}"
               f"{args.surface_ms / 1000.0 * r['members'] / r['wall_s']:>16.3f}{r['rss_mib']:>9.0f}{speedup}")
         rows.append({"part": "surface", "engine": name, **r})

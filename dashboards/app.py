@@ -202,12 +202,15 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
 
 
 def _panel(parts: list, view: StoreView, widgets: dict, progress: pn.pane.Str, revision) -> pn.Column:
-    """The store's column, with what the live refresh needs: ``redraw()`` draws every view of it again."""
+    """The store's column, with what the live refresh needs: ``redraw()`` draws every view of it again, and
+    ``drawn_progress`` is the store's progress when it last drew."""
     column = pn.Column(*parts, name=view.title)
     column.widgets = widgets          # for tests and callbacks
     column.progress = progress
+    column.drawn_progress = view.progress()
 
     def redraw():
+        column.drawn_progress = view.progress()
         with pn.io.hold():            # the panel's views reach the browser in one message
             progress.object = views.progress_text(view)
             revision.event(revision=revision.revision + 1)
@@ -308,7 +311,6 @@ def build_app(paths: list[str], explorer: bool = True,
             tabs.append(pn.pane.Alert(html.escape(str(view)), alert_type="danger", name=html.escape(str(path))))
             continue
         panel = study_panel(view, grids) if view.kind == "study" else sweep_panel(view)
-        panel.drawn_progress = view.progress()
         stores.append((view, panel))
         tabs.append(panel)
     holder = pn.Column(name="model explorer")
@@ -343,7 +345,6 @@ def refresh(app: pn.Tabs, max_age: float = 0.0) -> None:
         except StoreError:
             continue
         if view.progress() != panel.drawn_progress:
-            panel.drawn_progress = view.progress()
             panel.redraw()
 
 

@@ -589,6 +589,19 @@ LOCAL_REGISTER_LANES = 4
 LOCAL_SLICE = 16
 
 
+def surface_sliced(spec: KernelSpec) -> bool:
+    """Whether a surface kernel steps :data:`LOCAL_SLICE` nodes at a time (one simulation, see
+    :func:`generate_surface`) rather than one node with all its lanes."""
+    return spec.lanes == 1
+
+
+def surface_local_sums(spec: KernelSpec) -> int:
+    """Length of a surface kernel's local-coupling sums ``lcb``: per local input, a slice's sums for each stage of
+    the scheme (sliced), else one per lane."""
+    per_input = len(scheme_stages(spec)) * LOCAL_SLICE if surface_sliced(spec) else spec.lanes
+    return max(1, spec.n_local_inputs) * per_input
+
+
 def local_slices(lptr: np.ndarray, lidx: np.ndarray, lw: np.ndarray, slice_nodes: int = LOCAL_SLICE
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A CSR matrix (``lptr``, ``lidx``, ``lw``) as sliced ELLPACK: slices of ``slice_nodes`` consecutive rows.
@@ -741,7 +754,7 @@ def generate_surface(spec: KernelSpec) -> str:
     # One simulation (B = 1) steps G nodes at a time (D is then a multiple of G): the G nodes of a slice are
     # updated by one loop whose iterations are independent, so they run as vectors instead of one node after
     # another (same arithmetic per node, same order of each node's sums)
-    sliced = B == 1
+    sliced = surface_sliced(spec)
     e(2, f"for it in range(0, N + {n_stages - 1} * D, {G if sliced else 1}):")
     for k, stage in enumerate(stages):
         prefix_in, deriv, out, _expr, earlier = stage
@@ -750,6 +763,16 @@ def generate_surface(spec: KernelSpec) -> str:
         e(3, f"pos = it - {k} * D")
         e(3, "if pos >= 0 and pos < N:")
         e(4, "i = pos")
+
+        def node_values(indent: int) -> None:
+            """Node i's own values, once for all its lanes."""
+            if spec.stochastic:
+                e(indent, "onode = order[U(i)]")      # the node's own noise, whatever its place in the kernel's order
+            e(indent, "reg = regmap[U(i)]")
+            emit_load_params(e, spec, indent, ("region",))
+
+        if not sliced:
+            node_values(4)
         # local coupling. One simulation: a slice of G consecutive nodes at a time (sliced ELLPACK, see
         # `local_slices`): row k of a slice holds the k-th entry of each of its nodes, so the G sums are
         # independent (one vector, instead of a chain of dependent adds per node). Batches: node by node, one
@@ -787,40 +810,37 @@ def generate_surface(spec: KernelSpec) -> str:
             e(5, "j = lidx[U(ed)]")
             e(5, f"for l in range({B}):")
             e(6, f"lcb[U({j * B} + l)] += w * {at(f'{prefix_in}{var}', 'j', 'l')}")
-        body = 5
         if sliced:
             e(4, f"for g in range(min({G}, N - pos)):")
-            e(body, "i = pos + g")
-            e(body, "l = 0")
-            e(body, "m = i")
+            e(5, "i = pos + g")
+            node_values(5)
+            e(5, "l = 0")
+            e(5, "m = i")
         else:
             e(4, f"for l in range({B}):")
-            e(body, f"m = i * {B} + l")
-        if spec.stochastic:
-            e(body, "onode = order[U(i)]")        # the node's own noise, whatever its place in the kernel's order
-        e(body, "reg = regmap[U(i)]")
-        emit_load_params(e, spec, body, ("region", "lane", "full", "time"))
+            e(5, f"m = i * {B} + l")
+        emit_load_params(e, spec, 5, ("lane", "full", "time"))
         if spec.stimulus_vars:
-            e(body, f"sti = stim_t[U(sidx * {B} + l)] * stim_w[U(m)]")
+            e(5, f"sti = stim_t[U(sidx * {B} + l)] * stim_w[U(m)]")
         for s in range(S):
-            e(body, f"x{s} = X{s}[U(m)]")
+            e(5, f"x{s} = X{s}[U(m)]")
             if prefix_in != "x":
-                e(body, f"{prefix_in}{s} = {at(f'{prefix_in}{s}', 'i', 'l')}")
+                e(5, f"{prefix_in}{s} = {at(f'{prefix_in}{s}', 'i', 'l')}")
             for p_ in earlier:
-                e(body, f"{p_}{s} = {at(f'{p_}{s}', 'i', 'l')}")
-        emit_noise(e, spec, body, lambda s: f"zb[U(({s} * 2 * HALF + onode) * {B} + l)]")
+                e(5, f"{p_}{s} = {at(f'{p_}{s}', 'i', 'l')}")
+        emit_noise(e, spec, 5, lambda s: f"zb[U(({s} * 2 * HALF + onode) * {B} + l)]")
         for o in range(n_out):
-            e(body, f"c{o} = creg[U(({o} * R + reg) * {B} + l)]")
+            e(5, f"c{o} = creg[U(({o} * R + reg) * {B} + l)]")
         for j in range(len(spec.local_vars)):
-            e(body, f"lc{j} = lcb[U({(k * len(spec.local_vars) + j) * G} + g)]" if sliced
+            e(5, f"lc{j} = lcb[U({(k * len(spec.local_vars) + j) * G} + g)]" if sliced
               else f"lc{j} = lcb[U({j * B} + l)]")
-        emit_stage(e, spec, body, stage, local_value=lambda _prefix, j: f"lc{j}")
+        emit_stage(e, spec, 5, stage, local_value=lambda _prefix, j: f"lc{j}")
         if last and in_place:
             for s in range(S):
-                e(body, f"X{s}[U(m)] = y{s}")
+                e(5, f"X{s}[U(m)] = y{s}")
             for m, off in acc_offsets.items():
                 for j, v in enumerate(spec.monitors[m].voi):
-                    e(body, f"acc{off + j}[U(m)] += {_voi_code(spec.voi_exprs[v], names)}")
+                    e(5, f"acc{off + j}[U(m)] += {_voi_code(spec.voi_exprs[v], names)}")
             if sliced and cvs:
                 # region sums after the slice's loop: nodes of one region would make its iterations dependent
                 e(4, f"for i in range(pos, min(pos + {G}, N)):")
@@ -829,12 +849,12 @@ def generate_surface(spec: KernelSpec) -> str:
                     e(5, f"xm[U({s} * RB + reg)] += X{s}[U(i)]")
             else:
                 for s in cvs:
-                    e(body, f"xm[U({s} * RB + reg * {B} + l)] += y{s}")
+                    e(5, f"xm[U({s} * RB + reg * {B} + l)] += y{s}")
             continue
         for s in range(S):
-            e(body, f"{at(f'{out}{s}', 'i', 'l')} = {out}{s}")
+            e(5, f"{at(f'{out}{s}', 'i', 'l')} = {out}{s}")
             if deriv in later_reads:
-                e(body, f"{at(f'{deriv}{s}', 'i', 'l')} = {deriv}{s}")
+                e(5, f"{at(f'{deriv}{s}', 'i', 'l')} = {deriv}{s}")
     if not in_place:
         e(2, "for i in range(N):")
         e(3, f"rb = regmap[U(i)] * {B}")

@@ -850,13 +850,13 @@ class Simulator:
             full_rows = codegen.surface_full_rows(spec)
             work = [np.zeros((N if k in full_rows else window) * B, dtype=dtype) for k in range(len(rows))]
             creg = np.zeros(max(1, spec.n_outputs) * R * B, dtype=dtype)
-            lcb = np.zeros(max(1, spec.n_local_inputs) * (len(codegen.scheme_stages(spec)) * codegen.LOCAL_SLICE
-                                                          if B == 1 else B), dtype=dtype)
+            lcb = np.zeros(codegen.surface_local_sums(spec), dtype=dtype)
             eptr, esrc, edel, ew = csr_edges(R, targets, sources, weights, idelays)
             ew = ew.astype(dtype)
             region_wsum = np.bincount(targets, weights=weights, minlength=R).astype(dtype)
             inv_count = (1.0 / np.bincount(self._node_regions(), minlength=R)).astype(dtype)
-            lptr, lidx, lw = layout_nodes["slices"] if B == 1 else (layout_nodes[k] for k in ("lptr", "lidx", "lw"))
+            lptr, lidx, lw = (layout_nodes["slices"] if codegen.surface_sliced(spec)
+                              else (layout_nodes[k] for k in ("lptr", "lidx", "lw")))
             lw = lw.astype(dtype)
             skew = layout_nodes["skew"]
             regmap = self._node_regions()[order].astype(np.int64)

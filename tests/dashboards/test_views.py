@@ -140,7 +140,7 @@ def test_pages_of_one_server_share_the_views_and_each_redraws_when_the_store_mov
     refresh(first)                                               # the first page's callback re-reads the store ...
     refresh(second, max_age=3600)                                # ... and the second page redraws from that read
     assert first[0].progress.object == second[0].progress.object == "4 / 4 points done"
-    assert not view._loaded or view.loaded("fc_fit").sel({"coupling.a": 0.1, "noise.nsig": 1e-4}).item() == 0.2
+    assert view.loaded("fc_fit").sel({"coupling.a": 0.1, "noise.nsig": 1e-4}).item() == 0.2
     for page in (first, second):                                 # the new point is drawn on both pages
         assert np.isfinite(drawn(page[0], "landscape").values()[0].dimension_values(2)).all()
 
