@@ -115,16 +115,16 @@ def gpu_row(conn, dtype, B, length, options=None, keep_state=False):
     del sim, ds
     row = dict(backend="cuda", N=conn.number_of_regions, dtype=dtype, B=B, length_ms=length, wall_s=wall,
                first_run_s=first, sims_per_s=B * length / 1000.0 / wall, gpu_mem_gib=used, rss_mib=rss_mib(),
-               bold_finite=ok, block=label_for(conn, B, options))
+               bold_finite=ok, block=label_for(conn, B, options, dtype))
     if keep_state:
         row["_state"] = state
     return row
 
 
-def label_for(conn, B, options):
+def label_for(conn, B, options, dtype="float32"):
     from brainsweep.engine.cuda import choose_launch
 
-    return launch_label(choose_launch(conn.number_of_regions, B, for_network(options, conn.number_of_regions)))
+    return launch_label(choose_launch(conn.number_of_regions, B, for_network(options, conn.number_of_regions), dtype))
 
 
 def cpu_row(conn, dtype, B, length):
@@ -141,37 +141,40 @@ def cpu_row(conn, dtype, B, length):
                 rss_mib=rss_mib(), bold_finite=True, block="")
 
 
-def sweep10k(conn, dtype="float32", options=None, points=10_000, length=60_000.0, pieces=10, guard=240.0):
-    """A 10,000-point sweep of 60 s points: simulate on the GPU (BOLD on the device), FC fit on the host.
+def sweep10k(conn, dtype="float32", options=None, points=10_000, length=60_000.0, guard=240.0, probe=3_000.0,
+             transient=10_000.0, empirical=None):
+    """A 10,000-point sweep of 60 s points, all on the GPU: BOLD, FC and FC fit to the HCP group FC computed on
+    the device (``FCSummary``), so only the fits cross to the host.
 
-    The run is made of ``pieces`` consecutive runs (each continues the last on the device); past ``guard``
-    seconds it stops and reports the projected total instead."""
-    import xarray as xr
-    from brainsweep.engine import features
+    A probe run of ``probe`` ms projects the total first; when it exceeds ``guard`` seconds the sweep is not
+    run and the projection is reported instead."""
     from brainsweep.engine.datasets import bundled_hcp80
+    from brainsweep.engine.summaries import FCSummary
     from numba import cuda
 
-    emp = bundled_hcp80().fc
+    emp = bundled_hcp80().fc if empirical is None else empirical
+    summary = FCSummary(monitor="balloon_windkessel", transient=transient, empirical=emp)
     sim = simulator(conn, dtype, "cuda", options)
     sim.run(10.0, **batch(points))
     sim.reset()
     cuda.synchronize()
     t0 = time.perf_counter()
-    parts = []
-    for k in range(pieces):
-        parts.append(sim.run(length / pieces, **batch(points))["balloon_windkessel"])
-        elapsed = time.perf_counter() - t0
-        if elapsed > guard and k < pieces - 1:
-            return dict(points=points, length_ms=length, completed=False, simulated_fraction=(k + 1) / pieces,
-                        projected_s=elapsed * pieces / (k + 1), block=label_for(conn, points, options))
-    t_sim = time.perf_counter() - t0
-    fc = features.functional_connectivity(xr.concat(parts, "time"), transient=10_000.0)
-    r = features.fc_fit(fc, emp)
+    sim.run(probe, **batch(points))
+    cuda.synchronize()
+    projected = (time.perf_counter() - t0) * length / probe
+    sim.reset()
+    label = label_for(conn, points, options, dtype)
+    if projected > guard:
+        return dict(points=points, length_ms=length, completed=False, projected_s=projected, block=label)
+    t0 = time.perf_counter()
+    ds = sim.run(length, **batch(points), summaries=[summary])
+    r = np.asarray(ds["fc_fit"].values)
     wall = time.perf_counter() - t0
-    return dict(points=points, length_ms=length, completed=True, simulate_s=t_sim, total_s=wall,
-                features_s=wall - t_sim, sims_per_s=points * length / 1000.0 / wall,
-                best_r=float(np.nanmax(np.asarray(r))), gpu_mem_gib=gpu_memory_used(),
-                block=label_for(conn, points, options))
+    return dict(points=points, length_ms=length, completed=True, total_s=wall, projected_s=projected,
+                sims_per_s=points * length / 1000.0 / wall, best_r=float(np.nanmax(r)),
+                best_coupling=float(np.asarray(ds["coupling.a"].values)[np.nanargmax(r)]),
+                finite_fits=int(np.isfinite(r).sum()), result_bytes=int(ds.nbytes), gpu_mem_gib=gpu_memory_used(),
+                block=label)
 
 
 #: Kernel options tried by ``--tune`` (N = 100, float32): block shape, lanes per thread, unrolling, register cap.
@@ -194,6 +197,49 @@ CANDIDATES = [
 ]
 
 
+#: Candidates for batches of about 10,000 (``--tune-set small``): at 2 lanes per thread and 8 node threads a
+#: batch of 10,000 fills 157 blocks, ~9 warps per SM; more node threads (balanced over 80 nodes: 16, 20, 40)
+#: give the scheduler more warps to hide the edge loads.
+SMALL_BATCH_CANDIDATES = [
+    {},
+    {"cuda_lanes_per_thread": 1},
+    {"cuda_lanes_per_thread": 1, "cuda_node_threads": 16},
+    {"cuda_lanes_per_thread": 1, "cuda_node_threads": 20},
+    {"cuda_lanes_per_thread": 1, "cuda_node_threads": 32},
+    {"cuda_lanes_per_thread": 2, "cuda_node_threads": 16},
+    {"cuda_lanes_per_thread": 2, "cuda_node_threads": 20},
+    {"cuda_lanes_per_thread": 2, "cuda_node_threads": 32},
+    {"cuda_lanes_per_block": 16, "cuda_node_threads": 40, "cuda_lanes_per_thread": 2},
+    {"cuda_lanes_per_thread": 4},
+    {"cuda_lanes_per_thread": 4, "cuda_node_threads": 16},
+    {"cuda_lanes_per_thread": 4, "cuda_node_threads": 32},
+]
+
+
+def _compile_one(job):
+    """Compile (and cache on disk) the kernel of one (N, dtype, options) by a one-step run in this process."""
+    n, dtype, options = job
+    t0 = time.perf_counter()
+    try:
+        simulator(connectome(n), dtype, "cuda", options).run(0.1, **batch(64))
+        return job, time.perf_counter() - t0, ""
+    except Exception as exc:                      # reported, and the timed run reports it again
+        return job, time.perf_counter() - t0, f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+
+
+def precompile(jobs: list, processes: int) -> None:
+    """Compile the kernels of ``jobs`` in parallel processes (numba's on-disk cache keeps them for the timed
+    runs, whose first run then only loads them): on a 16-core host a dozen kernels in the time of one or two."""
+    import multiprocessing as mp
+
+    unique = list({json.dumps(j, sort_keys=True): j for j in jobs}.values())
+    t0 = time.perf_counter()
+    with mp.get_context("spawn").Pool(min(processes, len(unique))) as pool:
+        for job, seconds, error in pool.imap_unordered(_compile_one, [tuple(j) for j in unique]):
+            print(f"  compiled N={job[0]} {job[1]} {job[2]}: {seconds:.1f} s {error}", flush=True)
+    print(f"precompiled {len(unique)} kernels in {time.perf_counter() - t0:.1f} s", flush=True)
+
+
 PLAN = {
     # (N, dtype): batch sizes
     (100, "float32"): [64, 4096, 16384, 65536, 131072],
@@ -209,13 +255,20 @@ def main(argv=None) -> int:
     p.add_argument("--length", type=float, default=1440.0, help="simulated ms per timed run (default 2 TRs)")
     p.add_argument("--sweep10k", action="store_true")
     p.add_argument("--sweep-guard", type=float, default=240.0,
-                   help="stop the sweep after this many seconds and print its projected total")
+                   help="skip the sweep when a short probe projects more than this many seconds")
     p.add_argument("--plan", default=None,
                    help="GPU rows instead of PLAN, e.g. '100:float32:16384,131072;80:float32:65536'")
     p.add_argument("--no-cpu", action="store_true", help="leave out the CPU rows")
     p.add_argument("--tune", action="store_true",
                    help="first try the kernel options in CANDIDATES at N = 100, float32, and use the fastest below")
     p.add_argument("--tune-batch", type=int, default=32768)
+    p.add_argument("--tune-n", type=int, default=100, choices=(80, 100), help="network size tuned at")
+    p.add_argument("--tune-set", default="large", choices=("large", "small"),
+                   help="CANDIDATES (large batches) or SMALL_BATCH_CANDIDATES (about 10,000)")
+    p.add_argument("--rows-default", action="store_true",
+                   help="GPU rows with the default launch (the tuned options go to the sweep only)")
+    p.add_argument("--precompile", type=int, default=0, metavar="PROCESSES",
+                   help="first compile every kernel the run needs in this many parallel processes")
     p.add_argument("--tune-budget", type=float, default=120.0, help="stop tuning after this many seconds")
     p.add_argument("--tune-length", type=float, default=144.0)
     p.add_argument("--budget", type=float, default=420.0, help="stop starting new rows after this many seconds")
@@ -246,18 +299,37 @@ def main(argv=None) -> int:
               f"{r['wall_s']:>8.3f} {r['sims_per_s']:>9.1f} {r['first_run_s']:>14.2f} {r['gpu_mem_gib']:>8.2f} "
               f"{r['rss_mib']:>8.0f} {r['block']:>12}", flush=True)
 
+    candidates = CANDIDATES if args.tune_set == "large" else SMALL_BATCH_CANDIDATES
+    if ok and args.precompile:
+        from brainsweep.engine.cuda import choose_launch
+
+        def explicit(n, B, opts, dtype="float32"):
+            """``opts`` with the launch that ``choose_launch`` picks for B made explicit (B is a run-time
+            argument: the compiled kernel depends only on the launch shape)."""
+            ln = choose_launch(n, B, for_network(opts, n), dtype)
+            return {"cuda_lanes_per_block": ln.lanes_per_block, "cuda_node_threads": ln.node_threads,
+                    "cuda_lanes_per_thread": ln.lanes_per_thread, "cuda_unroll": ln.unroll,
+                    **({"cuda_max_registers": ln.max_registers} if ln.max_registers else {})}
+
+        jobs = [(args.tune_n, "float32", explicit(args.tune_n, args.tune_batch, o)) for o in candidates] \
+            if args.tune else []
+        # rows with the default launch (rows with tuned options compile when they first run)
+        jobs += [(n, dtype, explicit(n, B, {}, dtype)) for (n, dtype), sizes in plan.items() for B in sizes]
+        if args.sweep10k and not args.tune:
+            jobs.append((80, "float32", explicit(80, 10_000, {})))
+        precompile(jobs, args.precompile)
     print(header, flush=True)
     best = {}
     if ok and args.tune:
-        print(f"kernel options at N = 100, float32, B = {args.tune_batch}, {args.tune_length:.0f} ms "
+        print(f"kernel options at N = {args.tune_n}, float32, B = {args.tune_batch}, {args.tune_length:.0f} ms "
               "(state compared with the first row's):", flush=True)
         ref = None
-        for opts in CANDIDATES:
+        for opts in candidates:
             if time.perf_counter() - start > args.tune_budget:
                 print("(tuning budget reached: remaining candidates skipped)")
                 break
             try:
-                r = gpu_row(conns[100], "float32", args.tune_batch, args.tune_length, opts, keep_state=True)
+                r = gpu_row(conns[args.tune_n], "float32", args.tune_batch, args.tune_length, opts, keep_state=True)
             except Exception as exc:
                 print(f"{opts}: {type(exc).__name__}: {str(exc).splitlines()[0]}", flush=True)
                 continue
@@ -273,7 +345,7 @@ def main(argv=None) -> int:
         tuned = [r for r in rows if r.get("tuning") and r["max_rel_vs_first"] < 1e-3]
         if tuned:
             best = max(tuned, key=lambda r: r["sims_per_s"])["options"]
-            print(f"fastest: {label_for(conns[100], args.tune_batch, best)} {best}: used below", flush=True)
+            print(f"fastest: {label_for(conns[args.tune_n], args.tune_batch, best)} {best}: used below", flush=True)
     if ok:
         for (n, dtype), sizes in plan.items():
             for B in sizes:
@@ -281,7 +353,8 @@ def main(argv=None) -> int:
                     print(f"(budget of {args.budget:.0f} s reached: N={n} {dtype} B={B} and later rows skipped)")
                     break
                 try:
-                    rows.append(gpu_row(conns[n], dtype, B, args.length if not args.quick else 200.0, best))
+                    rows.append(gpu_row(conns[n], dtype, B, args.length if not args.quick else 200.0,
+                                        {} if args.rows_default else best))
                     show(rows[-1])
                 except Exception as exc:           # e.g. out of memory: the largest size that fits is the one before
                     print(f"N={n} {dtype} B={B}: {type(exc).__name__}: {str(exc).splitlines()[0]}", flush=True)
@@ -290,13 +363,14 @@ def main(argv=None) -> int:
         if args.sweep10k:
             sweep = sweep10k(conns[80], options=best, guard=args.sweep_guard)
             if sweep["completed"]:
-                print("sweep of 10,000 x 60 s points (HCP 80, float32, BOLD on the GPU, FC fit on the host): "
-                      f"simulate {sweep['simulate_s']:.1f} s, features {sweep['features_s']:.1f} s, total "
-                      f"{sweep['total_s']:.1f} s ({sweep['sims_per_s']:.0f} sim-s/s), best r {sweep['best_r']:.3f} "
-                      f"[{sweep['block']}]", flush=True)
+                print("sweep of 10,000 x 60 s points (HCP 80, float32; BOLD, FC and FC fit on the GPU): "
+                      f"total {sweep['total_s']:.1f} s ({sweep['sims_per_s']:.0f} sim-s/s; probe projected "
+                      f"{sweep['projected_s']:.0f} s), best r {sweep['best_r']:.3f} at coupling.a "
+                      f"{sweep['best_coupling']:.4f}, {sweep['finite_fits']} finite fits, "
+                      f"{sweep['result_bytes'] / 1e6:.2f} MB to the host [{sweep['block']}]", flush=True)
             else:
-                print(f"sweep of 10,000 x 60 s points stopped after {sweep['simulated_fraction']:.0%} of the "
-                      f"simulated time; projected total {sweep['projected_s']:.0f} s", flush=True)
+                print(f"sweep of 10,000 x 60 s points not run: a {3.0:.0f} s probe projects "
+                      f"{sweep['projected_s']:.0f} s, over the guard [{sweep['block']}]", flush=True)
     else:
         sweep = None
         print(f"no GPU: {device}")

@@ -27,19 +27,23 @@ are consecutive lanes, so every load and store of the state and of the delay buf
 - monitors: raw samples and temporal averages are written per chunk and copied to the host; the
   Balloon-Windkessel BOLD is integrated on the device (float64 state, as on the CPU), so only BOLD samples
   cross to the host; other post-processed monitors (TVB's HRF ``Bold``, spikes) get their interim averages
-  copied back and post-processed on the host as on the CPU.
+  copied back and post-processed on the host as on the CPU;
+- summaries (``run(summaries=[FCSummary(...)])``): a summarised monitor's samples after the transient stay on
+  the device and :mod:`brainsweep.engine.cuda_summaries` computes the FC and the fit there; a chunk's samples
+  cross to the host only when a member diverges in it (for its divergence time).
 
 The summation order of the coupling differs from the CPU kernel's blocked order, so float64 results agree
 to rounding (about 1e-15 per step), not bit for bit.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from .kernel import csr_edges
+from .kernel import csr_edges, load_kernel
 from .codegen import (CODEGEN_VERSION, KernelSpec, _Emitter, _support_digest, _voi_code, emit_load_params,
                       emit_coupling_pre, emit_prelude, emit_update)
 
@@ -103,17 +107,34 @@ class Launch:
 
 
 #: Default lanes per thread by batch size: on an H100 (N = 100, float32, B = 32,768) 1, 2 and 4 lanes per
-#: thread gave 2,411, 2,572 and 2,989 simulated s per wall s (``benchmarks/gpu.py --tune``); small batches keep
-#: one lane per thread so that enough blocks exist to fill the GPU.
-LANES_PER_THREAD = ((16384, 4), (8192, 2), (0, 1))
+#: thread gave 2,411, 2,572 and 2,989 simulated s per wall s, and on an H200 (N = 80, B = 10,000) 4 lanes per
+#: thread with 16 node threads 6,387 against 5,315 for 2 lanes with 20 (``benchmarks/gpu.py --tune``); small
+#: batches keep one lane per thread so that enough blocks exist to fill the GPU.
+LANES_PER_THREAD = ((8192, 4), (4096, 2), (0, 1))
+
+#: Node threads per block (full 32-lane blocks) by dtype: each thread walks ``ceil(N / threads)`` nodes and a
+#: step waits for the slowest, so more is faster up to what the registers of an SM hold (32 x 32 did not fit,
+#: nor 32 x 20 in float64: OUT_OF_RESOURCES). On an H200, 4 lanes per thread, B = 65,536: N = 100 float32 with
+#: 8 / 16 / 20 node threads gave 6,379 / 6,285 / 7,533 simulated s per wall s; float64 with 10 / 16 gave 3,609 /
+#: 4,311 (N = 80: 10 / 16 / 8 gave 5,058 / 6,047 / 6,129); the 10,000-point sweep at N = 80 float32 ran at 6,771
+#: with 16 and 7,715 with 20 (``benchmarks/results/gpu_h200_*2026-11-27*``).
+MAX_NODE_THREADS = {"float32": 20, "float64": 16}
 
 
-def choose_launch(n_nodes: int, lanes: int, options: dict | None = None) -> Launch:
+def default_node_threads(n_nodes: int, lanes_per_block: int, dtype: str = "float32") -> int:
+    """Node threads per block: :data:`MAX_NODE_THREADS` (fewer for smaller networks); blocks of fewer than 32
+    lanes (small batches) keep 256 threads."""
+    if lanes_per_block < 32:
+        return max(1, min(n_nodes, 256 // max(lanes_per_block, 1)))
+    return max(1, min(n_nodes, MAX_NODE_THREADS.get(str(dtype), 16)))
+
+
+def choose_launch(n_nodes: int, lanes: int, options: dict | None = None, dtype: str = "float32") -> Launch:
     """Default block shape, lanes per thread and unrolling (``kernel_options``: ``cuda_lanes_per_block``,
     ``cuda_node_threads``, ``cuda_lanes_per_thread``, ``cuda_unroll``, ``cuda_max_registers``)."""
     options = options or {}
     lb = int(options.get("cuda_lanes_per_block", min(32, lanes)))
-    nt = int(options.get("cuda_node_threads", max(1, min(n_nodes, 256 // max(lb, 1)))))
+    nt = int(options.get("cuda_node_threads", default_node_threads(n_nodes, lb, dtype)))
     unroll = int(options.get("cuda_unroll", 4))
     max_registers = options.get("cuda_max_registers")
     per_thread = int(options.get("cuda_lanes_per_thread", next(k for b, k in LANES_PER_THREAD if lanes >= b)))
@@ -380,13 +401,12 @@ class DeviceRun:
                  connections: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], N: int, B: int, H: int, C: int, S: int, dtype, chunk: int, n_voi: list[int],
                  isteps: np.ndarray, keys: np.ndarray, keep: np.ndarray, wsum: np.ndarray, stim_w: np.ndarray,
                  params: tuple, options: dict):
-        from .kernel import load_kernel
-
         cuda = require_cuda()
         self.cuda = cuda
         self.B, self.N, self.R = B, N, H + 1
         kinds = tuple("balloon" if b else mon.kind for b, mon in zip(balloon, spec.monitors))
-        self.launch_shape = choose_launch(N, B, options)
+        self.launch_shape = choose_launch(N, B, options, spec.dtype)
+        self.spec, self.kinds, self.options = spec, kinds, dict(options or {})
         self.source = generate_cuda(spec, kinds, self.launch_shape)
         self.kernel = load_kernel(self.source)
         targets, sources, weights, idelays = connections
@@ -460,35 +480,51 @@ class DeviceRun:
         self._warm = True
 
     def launch(self, n: int, step0: int, slot: int, ptv: np.ndarray, stim_t: np.ndarray, count: np.ndarray,
-               views: list) -> int:
+               views: list, series: dict | None = None, device_only: set = frozenset(),
+               diverged: np.ndarray | None = None) -> int:
         cuda = self.cuda
         ptv_d = cuda.to_device(ptv)
         stim_d = cuda.to_device(stim_t)
         if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" and not getattr(self, "_warm", False):
             self._warm_simulator(step0, slot, ptv_d, stim_d)
         d = self.dev
-        grid = -(-self.B // (self.launch_shape.lanes_per_block * self.launch_shape.lanes_per_thread))
-        block = (self.launch_shape.lanes_per_block, self.launch_shape.node_threads)
-        try:
-            self.kernel[grid, block](*self._arguments(n, step0, slot, ptv_d, stim_d, d, self.out))
-        except Exception as exc:
-            if "OUT_OF_RESOURCES" in str(exc):
-                raise ValueError(
-                    f"kernel_options: a block of {block[0]} x {block[1]} threads needs more registers than the GPU "
-                    "has per block for this model; use fewer (cuda_lanes_per_block x cuda_node_threads, default "
-                    "32 x 8)") from None
-            raise
+        while True:
+            grid = -(-self.B // (self.launch_shape.lanes_per_block * self.launch_shape.lanes_per_thread))
+            block = (self.launch_shape.lanes_per_block, self.launch_shape.node_threads)
+            try:
+                self.kernel[grid, block](*self._arguments(n, step0, slot, ptv_d, stim_d, d, self.out))
+                break
+            except Exception as exc:
+                if "OUT_OF_RESOURCES" not in str(exc):
+                    raise
+                if "cuda_node_threads" in self.options or block[1] <= 4:
+                    raise ValueError(
+                        f"kernel_options: a block of {block[0]} x {block[1]} threads needs more registers than the "
+                        "GPU has per block for this model; use fewer (cuda_lanes_per_block x cuda_node_threads, "
+                        "default 32 x 20 or fewer)") from None
+                # a default block too large for this model's registers: half the node threads (nothing ran: the
+                # launch failed before any thread started)
+                self.launch_shape = dataclasses.replace(self.launch_shape, node_threads=max(1, block[1] // 2))
+                self.source = generate_cuda(self.spec, self.kinds, self.launch_shape)
+                self.kernel = load_kernel(self.source)
         NB = self.N * self.B
+        for s, x in enumerate(d["X"]):
+            self.state.X[s] = x.copy_to_host()
+        # a series kept on the device crosses to the host only in a chunk where a member diverges (for its time)
+        newly = bool(device_only) and bool(
+            (~np.isfinite(self.state.X.reshape(-1, self.B)).all(axis=0) & ~diverged).any())
         for m, (every, v) in enumerate(zip(self.every, self.n_voi)):
             c = samples_in(step0, n, int(every))
             count[m] = c
             if c:
+                for kept in (series or {}).get(m, ()):
+                    kept.take(self.out[m], c, v)
+                if m in device_only and not newly:
+                    continue
                 size = c * v * NB
                 views[m][:size] = self.out[m][:size].copy_to_host()
-        for s, x in enumerate(d["X"]):
-            self.state.X[s] = x.copy_to_host()
         return (slot + n) % self.R
 
 
 __all__ = ["generate_cuda", "cuda_status", "require_cuda", "CudaUnavailable", "choose_launch", "Launch",
-           "csr_edges", "samples_in", "balloon_parameters", "bytes_per_lane", "device_free_bytes", "DEVICE_MONITOR_KINDS", "DeviceRun"]
+           "csr_edges", "samples_in", "default_node_threads", "balloon_parameters", "bytes_per_lane", "device_free_bytes", "DEVICE_MONITOR_KINDS", "DeviceRun"]

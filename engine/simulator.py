@@ -31,7 +31,7 @@ from importlib import metadata
 import numpy as np
 import xarray as xr
 
-from . import codegen
+from . import codegen, features
 from .component import Component
 from .connectivity import Connectivity
 from .coupling import Coupling, Linear
@@ -624,7 +624,7 @@ class Simulator:
 
     # ------------------------------------------------------------------ running
     def run(self, simulation_length: float | None = None, batch: dict | None = None, seeds=None,
-            chunk_steps: int | None = None) -> xr.Dataset:
+            chunk_steps: int | None = None, summaries=None) -> xr.Dataset:
         """Simulate and return the monitors' recordings.
 
         Parameters
@@ -640,6 +640,13 @@ class Simulator:
             depends only on its parameters and seed, not on the batch it ran in or its position there.
         chunk_steps : int, optional
             Steps per kernel call (default about 2**14); results do not depend on it.
+        summaries : sequence of FCSummary, optional
+            Quantities to return instead of a monitor's series (:class:`~brainsweep.engine.summaries.FCSummary`:
+            the FC over this run after a transient, its fit and RMSE to an empirical FC), one variable each per
+            member (``fc_fit``, ``fc_rmse``, ``fc``). With ``backend="cuda"`` and a monitor recorded on the GPU
+            (Raw, SubSample, TemporalAverage, BalloonWindkessel) they are computed on the GPU and the series
+            never crosses to the host; otherwise from the recorded series, with the same functions as
+            :mod:`brainsweep.engine.features`. The series is left out of the result unless ``keep_series``.
 
         Notes
         -----
@@ -652,7 +659,8 @@ class Simulator:
         -------
         xarray.Dataset
             One variable per monitor, dims ``([batch,] time, variable, region)``, time in ms, plus
-            ``diverged`` and ``divergence_time`` per member; the configuration is in ``attrs``.
+            ``diverged`` and ``divergence_time`` per member (and the summaries' outputs); the configuration is
+            in ``attrs``.
         """
         self.configure()
         length = self.simulation_length if simulation_length is None else simulation_length
@@ -666,10 +674,11 @@ class Simulator:
         dt = self.integrator.dt
         n_steps = int(math.ceil(length / dt))
         members, user_batch, user_seeds, is_batch = self._parse_batch(batch, seeds)
+        summaries = self._check_summaries(summaries, n_steps)
         if self.backend == "cuda":
-            lanes = self._device_lanes(n_steps, chunk_steps)
+            lanes = self._device_lanes(n_steps, chunk_steps, summaries)
             if members > lanes:
-                return self._run_in_parts(length, user_batch, user_seeds, lanes, chunk_steps)
+                return self._run_in_parts(length, user_batch, user_seeds, lanes, chunk_steps, summaries)
         # Lane loops of 5..15 are fully unrolled by LLVM and stay scalar; 16 lanes run faster than 8, so small
         # batches get padding lanes (copies of the last member, discarded). Members are independent of the
         # lanes beside them, so this changes no result.
@@ -812,7 +821,15 @@ class Simulator:
                         for m, post in zip(mons, st.posts)]
         spaces = [self._output_space(m) for m in mons]
         n_space = [len(labels) for _, labels in spaces]
-        outs = [np.full(len(s) * v * M * B, np.nan, dtype=dtype) for s, v, M in zip(sample_steps, n_voi, n_space)]
+        if summaries:
+            summaries = self._check_summaries([x[0] for x in summaries], n_steps, first_step)
+        # summaries of monitors the GPU records are computed there; their series stay on the device unless kept
+        on_device = {m for _s, m, _v, _t in summaries if on_gpu and not surface and st.posts[m] is None}
+        summarised = {m for _s, m, _v, _t in summaries}
+        omit = {m for m in summarised if not any(x.keep_series for x, mm, _v, _t in summaries if mm == m)}
+        device_only = omit & on_device
+        outs = [np.full((0 if m in device_only else len(s)) * v * M * B, np.nan, dtype=dtype)
+                for m, (s, v, M) in enumerate(zip(sample_steps, n_voi, n_space))]
         written = [0] * len(mons)
         recorded = [0] * len(mons)
         chunk = int(chunk_steps) if chunk_steps else max(K, (1 << 14) // K * K)
@@ -827,6 +844,9 @@ class Simulator:
         # monitors with a post-processor: the kernel records a chunk at a time into a scratch buffer
         scratch = [None if post is None else np.empty((chunk // k + 1) * v * N * B, dtype=dtype)
                    for post, k, v in zip(st.posts, isteps, n_voi)]
+        # a device-only series: one chunk's samples, copied from the GPU only when a member diverges in it
+        chunk_records = {m: np.full((chunk // min(int(isteps[m]), mons[m].istep(dt)) + 1) * n_voi[m] * N * B, np.nan,
+                                    dtype=dtype) for m in device_only}
         # time-dependent inputs, evaluated for each chunk's steps
         time_rows = sorted(((slot.row, code) for code, slot in slots if slot.kind == "time"))
         time_fns = [self.time_varying[{"pm": "model.", "pc": "coupling."}[code[:2]] + code[3:]] for _, code in time_rows]
@@ -863,9 +883,16 @@ class Simulator:
         if on_gpu:
             from .cuda import DeviceRun
 
+            from .cuda_summaries import DeviceSeries
+
             device = DeviceRun(spec, st, [_on_device_bold(m) for m in mons], mons, dt, connections, N, B, H, C, S,
                                dtype, chunk, n_voi, isteps, keys,
                                keep_arr, wsum, stim_w, (ps, pl, pr, pf), self.kernel_options)
+            kept_series = {}
+            for summary, m, v, times in summaries:
+                if m in on_device:
+                    drop = features._drop_transient(times, float(summary.transient))
+                    kept_series.setdefault(m, []).append(DeviceSeries(summary, drop, times.size, v, N, B, dtype))
         done = 0
         while done < n_steps:
             n = min(chunk, n_steps - done)
@@ -882,10 +909,11 @@ class Simulator:
                 else:
                     stim_t.reshape(chunk, B)[:n] = self.stimulus.temporal_values(t_ms)[:, None]
             count = np.zeros(len(mons), dtype=np.int64)
-            views = [o[w * v * M * B:] if buf is None else buf
-                     for o, w, v, M, buf in zip(outs, written, n_voi, n_space, scratch)]
+            views = [chunk_records[m] if m in device_only else o[w * v * M * B:] if buf is None else buf
+                     for m, (o, w, v, M, buf) in enumerate(zip(outs, written, n_voi, n_space, scratch))]
             if on_gpu:
-                st.slot = device.launch(n, st.step + 1, st.slot, ptv, stim_t, count, views)
+                st.slot = device.launch(n, st.step + 1, st.slot, ptv, stim_t, count, views, kept_series, device_only,
+                                        st.diverged)
             elif surface:
                 st.slot = int(kernel(n, st.step + 1, st.slot, H, R, skew, order, st.hist, st.current, creg, lcb,
                                      zb, zh, keys,
@@ -918,12 +946,76 @@ class Simulator:
                 written[m] += len(new)
             st.step += n
             done += n
-            self._check_divergence(st, outs, written, n_voi, n_space, sample_steps, mons, dt, B)
-        elapsed = time.perf_counter() - t0
-        return self._dataset(outs, sample_steps, n_voi, spaces, B, members, user_seeds, user_batch, is_batch, st,
-                             elapsed, n_steps, K, H)
+            records = [(chunk_records[m][:int(count[m]) * n_voi[m] * N * B].reshape(int(count[m]), -1, B),
+                        steps[written[m] - int(count[m]):written[m]]) if m in device_only else
+                       (o[:w * v * M * B].reshape(w, v * M, B), steps)
+                       for m, (o, w, v, M, steps) in enumerate(zip(outs, written, n_voi, n_space, sample_steps))]
+            self._check_divergence(st, records, B, dt)
+        values = {}
+        if on_gpu:
+            from .cuda_summaries import summarise
 
-    def _device_lanes(self, n_steps: int, chunk_steps: int | None) -> int:
+            for m, series_list in kept_series.items():
+                for series in series_list:
+                    mask = series.summary.pair_mask(N, self._hemispheres())
+                    values[series.summary.name] = (summarise(series, mask, series.summary.matrix), int(mask.sum()))
+        elapsed = time.perf_counter() - t0
+        ds = self._dataset(outs, sample_steps, n_voi, spaces, B, members, user_seeds, user_batch, is_batch, st,
+                           elapsed, n_steps, K, H, omit=device_only)
+        return self._add_summaries(ds, summaries, values, omit, members, is_batch)
+
+    def _monitor_names(self) -> list[str]:
+        """Each monitor's variable name in the returned Dataset (a repeated name gets ``_1``, ``_2`` ...)."""
+        names, counts = [], {}
+        for mon in self.monitors:
+            base = output_name(mon)
+            counts[base] = counts.get(base, 0) + 1
+            names.append(base if counts[base] == 1 else f"{base}_{counts[base] - 1}")
+        return names
+
+    def _check_summaries(self, summaries, n_steps: int, first_step: int | None = None) -> list:
+        """``[(summary, monitor index, variable index, sample times)]``, every field checked before anything runs."""
+        from .summaries import FCSummary
+
+        if summaries is None:
+            return []
+        if isinstance(summaries, FCSummary):
+            summaries = [summaries]
+        names = self._monitor_names()
+        taken = set(names) | {"diverged", "divergence_time"}
+        vois = list(self.model.variables_of_interest)
+        first = self.current_step + 1 if first_step is None else first_step
+        out = []
+        for k, summary in enumerate(summaries):
+            if not isinstance(summary, FCSummary):
+                raise ValueError(f"summaries[{k}] must be an FCSummary, got {type(summary).__name__}")
+            if summary.monitor not in names:
+                raise ValueError(f"FCSummary.monitor {summary.monitor!r}: allowed {names} (this simulator's monitors)")
+            m = names.index(summary.monitor)
+            mon = self.monitors[m]
+            times = np.asarray(mon.step_times(mon.sample_steps(first, n_steps, self.integrator.dt), self.integrator.dt),
+                               dtype=np.float64)
+            variables = [vois[i] for i in mon.voi_indices(len(vois))]
+            M = len(self._output_space(mon)[1])
+            summary.validated(M, variables, times, taken)
+            if summary.exclude_interhemispheric and summary.empirical is not None:
+                try:                      # before the run: hemispheres given, the connectome's, or from its labels
+                    summary.pair_mask(M, self._hemispheres())
+                except ValueError as exc:
+                    raise ValueError(f"FCSummary.exclude_interhemispheric: {exc}") from None
+            taken |= set(summary.outputs())
+            out.append((summary, m, summary.variable_index(variables), times))
+        return out
+
+    def _hemispheres(self) -> np.ndarray | None:
+        """The connectome's hemispheres (True = right), else as ``features.fc_fit`` infers them from the labels."""
+        if self.connectivity.hemispheres is not None:
+            return self.connectivity.hemispheres
+        labels = [str(x) for x in self.connectivity.region_labels]
+        return features._infer_hemispheres(xr.DataArray(np.zeros((len(labels),) * 2), dims=("region", "region_to"),
+                                                        coords={"region": labels}))
+
+    def _device_lanes(self, n_steps: int, chunk_steps: int | None, summaries=()) -> int:
         """Batch members that fit on the GPU at once: ``kernel_options["cuda_max_lanes"]`` if given, else what
         fits in 80% of the device's free memory (see :func:`brainsweep.engine.cuda.bytes_per_lane`)."""
         from .cuda import bytes_per_lane, device_free_bytes
@@ -934,10 +1026,14 @@ class Simulator:
         if free is None:
             return 1 << 62
         per_lane = bytes_per_lane(self, n_steps, chunk_steps)
+        for _summary, m, _v, times in summaries:
+            # kept samples (the kernel's dtype) and the float64 pairs, moments and fit
+            M = len(self._output_space(self.monitors[m])[1])
+            per_lane += times.size * M * np.dtype(self.dtype).itemsize + (M * (M - 1) // 2 + 2 * M + 4) * 8
         return max(1, int(0.8 * free // per_lane))
 
     def _run_in_parts(self, length: float, user_batch: dict, user_seeds: list, lanes: int,
-                      chunk_steps: int | None) -> xr.Dataset:
+                      chunk_steps: int | None, summaries=()) -> xr.Dataset:
         """A batch larger than the GPU holds, as consecutive device batches of at most ``lanes`` members.
 
         Members are independent of the batch they run in, so the parts concatenated are the whole batch's
@@ -951,7 +1047,8 @@ class Simulator:
             part._state = None
             hi = min(members, lo + lanes)
             parts.append(part.run(length, batch={k: v[lo:hi] for k, v in user_batch.items()},
-                                  seeds=list(user_seeds[lo:hi]), chunk_steps=chunk_steps))
+                                  seeds=list(user_seeds[lo:hi]), chunk_steps=chunk_steps,
+                                  summaries=[s[0] for s in summaries] or None))
         ds = xr.concat(parts, dim="batch", data_vars="minimal", coords="minimal", compat="override",
                        combine_attrs="override")
         ds = ds.assign_coords(batch=np.arange(members))
@@ -985,15 +1082,17 @@ class Simulator:
                 f"{total / gib:.1f} GiB. Record less (a longer monitor period, fewer variables of interest) or run "
                 "in several shorter calls (a later run() continues where the previous one stopped)")
 
-    def _check_divergence(self, st, outs, written, n_voi, n_space, sample_steps, mons, dt, B):
+    def _check_divergence(self, st, records, B, dt):
+        """Members whose state is no longer finite, and when: the first non-finite sample of ``records`` (per
+        monitor: samples ``(time, values, B)`` and their steps), else the end of the chunk."""
         finite = np.isfinite(st.X.reshape(-1, B)).all(axis=0)
         new = ~finite & ~st.diverged
         if not new.any():
             return
         for b in np.nonzero(new)[0]:
             first = np.inf
-            for o, w, v, M, steps, mon in zip(outs, written, n_voi, n_space, sample_steps, mons):
-                data = o[:w * v * M * B].reshape(w, v * M, B)[:, :, b]
+            for samples, steps in records:
+                data = samples[:, :, b]
                 bad = ~np.isfinite(data).all(axis=1)
                 if bad.any():
                     first = min(first, steps[np.argmax(bad)] * dt)
@@ -1034,27 +1133,25 @@ class Simulator:
         }
 
     def _dataset(self, outs, sample_steps, n_voi, spaces, B, members, seeds, parsed, is_batch, st, elapsed, n_steps,
-                 K, H):
-        """Label the kernel's outputs; ``B`` lanes were simulated, the first ``members`` are the user's."""
+                 K, H, omit=()):
+        """Label the kernel's outputs; ``B`` lanes were simulated, the first ``members`` are the user's. Monitors in
+        ``omit`` are left out (their dims are named as if they were there)."""
         N = self.connectivity.number_of_regions
         labels = [str(x) for x in self.connectivity.region_labels]
         dt = self.integrator.dt
         vois = list(self.model.variables_of_interest)
-        names, counts = [], {}
-        for mon in self.monitors:
-            base = output_name(mon)
-            counts[base] = counts.get(base, 0) + 1
-            names.append(base if counts[base] == 1 else f"{base}_{counts[base] - 1}")
+        names = self._monitor_names()
         arrays = {}
-        for name, mon, out, steps, v, (space, space_labels) in zip(names, self.monitors, outs, sample_steps, n_voi,
-                                                                   spaces):
+        all_vars = [[vois[k] for k in mon.voi_indices(len(vois))] for mon in self.monitors]
+        for m, (name, mon, out, steps, v, (space, space_labels)) in enumerate(
+                zip(names, self.monitors, outs, sample_steps, n_voi, spaces)):
+            if m in omit:
+                continue
             data = out.reshape(len(steps), v, len(space_labels), B)
             data = np.moveaxis(data, -1, 0)[:members]
             t = mon.step_times(steps, dt)
-            voi_names = [vois[k] for k in mon.voi_indices(len(vois))]
-            arrays[name] = (data, t, voi_names, space, space_labels)
-        single_time = len(arrays) == 1
-        all_vars = [a[2] for a in arrays.values()]
+            arrays[name] = (data, t, all_vars[m], space, space_labels)
+        single_time = len(self.monitors) == 1
         shared_var = all(v == all_vars[0] for v in all_vars)
         data_vars = {}
         coords = {"region": ("region", labels)}
@@ -1105,6 +1202,48 @@ class Simulator:
             "dt_ms": dt,
         }
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+    def _add_summaries(self, ds: xr.Dataset, summaries: list, values: dict, omit: set, members: int,
+                       is_batch: bool) -> xr.Dataset:
+        """The summaries' outputs added to ``ds`` (``values``: those computed on the GPU, by name; the others from
+        the recorded series), and the series of ``omit`` (monitors summarised and not kept) left out."""
+        if not summaries:
+            return ds
+        from .summaries import fc_matrices, on_host
+
+        names = self._monitor_names()
+        labels = [str(x) for x in self.connectivity.region_labels]
+        new = {}
+        for summary, m, _v, _times in summaries:
+            if summary.name not in values:
+                new.update(on_host(summary, ds[names[m]], self._hemispheres()))
+                continue
+            got, n_pairs = values[summary.name]
+
+            def label(arr, dims=(), coords=None, attrs=None, name=None):
+                arr = np.asarray(arr)[:members]
+                da = xr.DataArray(arr, dims=("batch", *dims), coords=coords, attrs=attrs, name=name)
+                return da if is_batch else da.isel(batch=0)
+
+            if summary.matrix:
+                fc = fc_matrices(got["pairs"], got["constant"], got["bad"], members)
+                new[summary.name] = label(fc, ("region", "region_to"), {"region": ("region", labels),
+                                                                        "region_to": ("region_to", labels)},
+                                          {"long_name": "functional connectivity (Pearson r)", "units": "1",
+                                           "transient_ms": summary.transient}, summary.name)
+            if summary.empirical is not None:
+                new[f"{summary.name}_fit"] = label(got["fit"], attrs={
+                    "long_name": "FC fit (Pearson r of upper triangles)", "units": "1", "n_pairs": n_pairs})
+                new[f"{summary.name}_rmse"] = label(got["rmse"], attrs={
+                    "long_name": "FC root-mean-square error (upper triangles)", "units": "1", "n_pairs": n_pairs})
+        ds = ds.drop_vars([names[m] for m in omit if names[m] in ds.data_vars])
+        spaces = {self._output_space(self.monitors[m])[0] for m in omit} - {"region"}
+        unused = [d for d in ds.dims if (d.startswith(("time", "variable")) or d in spaces)
+                  and not any(d in v.dims for v in ds.data_vars.values())]
+        ds = ds.drop_dims(unused) if unused else ds
+        for k, da in new.items():
+            ds[k] = da.drop_vars([c for c in da.coords if c not in ("region", "region_to")])
+        return ds
 
     def reset(self) -> None:
         """Forget the current state: the next ``run`` starts again from the initial conditions."""

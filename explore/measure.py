@@ -12,6 +12,7 @@ import numpy as np
 import xarray as xr
 
 from brainsweep.engine import datasets, features, monitors
+from brainsweep.engine.summaries import FCSummary
 
 from .spec import SweepSpec
 
@@ -125,17 +126,48 @@ def output_specs(spec: SweepSpec, sim) -> list[Output]:
     return outs
 
 
+#: Features the engine can compute where the simulation runs (:class:`~brainsweep.engine.summaries.FCSummary`).
+ENGINE_SUMMARISED = ("fc_fit", "fc_rmse", "fc")
+
+
+def run_summaries(spec: SweepSpec, sim) -> list[FCSummary]:
+    """The FC features to hand to ``Simulator.run(summaries=...)``: with ``backend="cuda"`` the engine computes
+    them on the GPU and the series they come from stay there (unless another feature reads them); on the CPU
+    none (``compute`` derives them from the series, the reference the GPU's values are tested against)."""
+    if getattr(sim, "backend", "cpu") != "cuda":
+        return []
+    read = {f["monitor"] for f in spec.features if f["name"] not in ENGINE_SUMMARISED}
+    out = []
+    for k, feat in enumerate(spec.features):
+        if feat["name"] not in ENGINE_SUMMARISED:
+            continue
+        emp = None if feat["name"] == "fc" else empirical_fc(feat["empirical"]).values
+        out.append(FCSummary(monitor=feat["monitor"], transient=spec.transient, empirical=emp,
+                             variable=feat.get("variable"),
+                             exclude_interhemispheric=bool(feat.get("exclude_interhemispheric", False)),
+                             hemispheres=sim.connectivity.hemispheres, matrix=feat["name"] == "fc",
+                             keep_series=feat["monitor"] in read, name=f"feature{k}"))
+    return out
+
+
 def compute(spec: SweepSpec, sim, ds: xr.Dataset, outputs: list[Output]) -> dict[str, np.ndarray]:
     """Each output as an array ``(batch, *extra dims)``.
 
     A point's features do not depend on the batch it was simulated in: the engine's features compute each
-    member on its own (``tests/engine/test_features.py`` checks it bit for bit).
+    member on its own (``tests/engine/test_features.py`` checks it bit for bit). FC features the engine already
+    computed (``run_summaries``: ``feature{k}_fit`` ...) are taken from ``ds``.
     """
     results: dict[str, np.ndarray] = {}
     it = iter(outputs)
     hemispheres = sim.connectivity.hemispheres
-    for feat in spec.features:
-        kind, da = feat["name"], ds[feat["monitor"]]
+    for k, feat in enumerate(spec.features):
+        kind = feat["name"]
+        done = {"fc_fit": f"feature{k}_fit", "fc_rmse": f"feature{k}_rmse", "fc": f"feature{k}"}.get(kind)
+        if done in ds:
+            arr = np.asarray(ds[done].values, dtype=np.float64)
+            results[next(it).name] = arr if "batch" in ds[done].dims else arr[None]
+            continue
+        da = ds[feat["monitor"]]
         if "batch" not in da.dims:
             da = da.expand_dims("batch")
         t = spec.transient
@@ -186,4 +218,4 @@ def compute(spec: SweepSpec, sim, ds: xr.Dataset, outputs: list[Output]) -> dict
     return results
 
 
-__all__ = ["Output", "output_specs", "compute", "empirical_fc"]
+__all__ = ["Output", "output_specs", "compute", "run_summaries", "empirical_fc"]

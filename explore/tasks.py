@@ -81,7 +81,8 @@ def _simulate(prep: Prepared, points: list, base, length: float):
     conn = build.build_connectivity(spec, edits, base=base)
     sim = build.build_simulator(spec, conn, backend=build.worker_backend(spec.backend))  # "auto": this worker's
     batch = build.batch_values(sim, [p.values for p in points])
-    return sim, sim.run(length, batch=batch, seeds=[p.seed for p in points])
+    return sim, sim.run(length, batch=batch, seeds=[p.seed for p in points],
+                        summaries=measure.run_summaries(spec, sim) or None)
 
 
 def run_block(spec_json: str, block_index: int, store: str, base) -> dict:

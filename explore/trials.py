@@ -84,7 +84,8 @@ def _connectome_groups(params: list[dict]) -> dict[tuple, list[int]]:
     return groups
 
 
-def _simulate(prep: PreparedStudy, params: list[dict], base, length: float, key: str | None, resume: bool):
+def _simulate(prep: PreparedStudy, params: list[dict], base, length: float, key: str | None, resume: bool,
+              whole: bool = False):
     """Simulate the trials' lanes (trial-major, repeats inner); one kernel call per distinct connectome."""
     study = prep.study
     R = study.sim.repeats
@@ -101,7 +102,9 @@ def _simulate(prep: PreparedStudy, params: list[dict], base, length: float, key:
         else:
             sim = build.build_simulator(study.sim, build.build_connectivity(study.sim, dict(edits), base=base),
                                         backend=build.worker_backend(study.sim.backend))
-            ds = sim.run(length, batch=build.batch_values(sim, lanes), seeds=seeds)
+            # a whole run (not a part to be continued) may leave its FC features to the engine (on a GPU)
+            ds = sim.run(length, batch=build.batch_values(sim, lanes), seeds=seeds,
+                         summaries=(measure.run_summaries(study.sim, sim) or None) if whole else None)
             kernel_s += float(ds.attrs["wall_time_s"])
         pieces[g] = (members, sim, ds)
     return pieces, kernel_s
@@ -159,7 +162,7 @@ def run_trials(study_json: str, params: list[dict], base, stage: str = "full", k
                                          sim_spec.length - first_length if held else sim_spec.length, key, held)
         else:
             pieces, kernel_s = _simulate(prep, params, base, first_length if stage == "first" else sim_spec.length,
-                                         key, resume=False)
+                                         key, resume=False, whole=stage == "full")
         for g, (members, sim, ds) in pieces.items():
             res = measure.compute(sim_spec, sim, ds, list(prep.outputs))
             lanes_div = np.asarray(ds.diverged.values, dtype=bool).reshape(len(members), R)

@@ -65,6 +65,24 @@ def test_kernel_compiles_to_ptx_offline(ptx, variant):
         assert rec[cc]["entry"] and rec[cc]["target"] and rec[cc]["bytes"] > 1000, (variant, cc)
 
 
+SUMMARY_KERNELS = [f"fc-summary-{k}-{d}" for d in ("float64", "float32") for k in ("moments", "pairs", "fit")
+                   if not (k == "fit" and d == "float32")]
+
+
+@pytest.mark.parametrize("kernel", SUMMARY_KERNELS)
+def test_fc_summary_kernels_compile_to_ptx_offline(ptx, kernel):
+    rec = ptx["results"][kernel]
+    for cc in ("sm_80", "sm_90"):
+        assert rec[cc]["entry"] and rec[cc]["target"] and rec[cc]["bytes"] > 1000, (kernel, cc)
+
+
+def test_the_fc_summary_variants_fit_and_one_member_diverges(simulated):
+    # the device's FC fit is compared with the host's only if there is a fit to compare: finite, not all zero
+    for name in ("rww-balloon-fc-summary-f64", "rww-balloon-fc-summary-f32"):
+        assert simulated["results"][name]["fc_fit"]["samples"] == 2
+    assert simulated["results"]["linear-diverging-member-fc-summary-f64"]["_diverged_members"] == 1
+
+
 @pytest.mark.skipif(not cuda_status()[0] or os.environ.get("NUMBA_ENABLE_CUDASIM") == "1",
                     reason="no NVIDIA GPU here (the simulator tests above stand in for it)")
 def test_gpu_matches_cpu():
@@ -99,7 +117,11 @@ def test_samples_in_counts_the_multiples(step0, n, every):
 def test_launch_options_are_validated_and_lanes_per_thread_follow_the_batch():
     from brainsweep.engine.cuda import choose_launch
 
-    assert [choose_launch(100, b).lanes_per_thread for b in (1, 64, 4096, 8192, 16384, 131072)] == [1, 1, 1, 2, 4, 4]
+    assert [choose_launch(100, b).lanes_per_thread for b in (1, 64, 2048, 4096, 8192, 131072)] == [1, 1, 1, 2, 4, 4]
+    # node threads per block: 20 in float32, 16 in float64 (what the registers of an SM hold), fewer for tiny networks
+    assert [choose_launch(n, 10_000).node_threads for n in (5, 19, 80, 100, 1000)] == [5, 19, 20, 20, 20]
+    assert [choose_launch(n, 10_000, dtype="float64").node_threads for n in (5, 80, 100)] == [5, 16, 16]
+    assert choose_launch(100, 4).node_threads == 64                      # a block of 4 lanes: 256 threads
     ln = choose_launch(80, 10**5, {"cuda_lanes_per_thread": 2, "cuda_max_registers": 64, "cuda_unroll": 8})
     assert (ln.lanes_per_thread, ln.max_registers, ln.unroll) == (2, 64, 8)
     with pytest.raises(ValueError, match=r"cuda_lanes_per_thread'\] must be in 1..8, got 9"):

@@ -46,3 +46,51 @@ def test_every_is_only_for_timeseries():
     raw = dict(RAW, features=[{"name": "mean", "monitor": "temporal_average", "every": 2}])
     with pytest.raises(SpecError, match="every only applies to timeseries"):
         parse_spec(raw)
+
+
+FC = {
+    "name": "fc-routing",
+    "connectivity": {"dataset": "hcp80", "conduction_speed": 10.0},
+    "model": {"name": "ReducedWongWang", "initial_state": {"S": 0.1}},
+    "coupling": {"name": "Linear"},
+    "integrator": {"name": "HeunStochastic", "dt": 1.0, "noise": {"nsig": 1.0e-3}},
+    "monitors": [{"name": "BalloonWindkessel", "period": 100.0}, {"name": "TemporalAverage", "period": 10.0}],
+    "features": [{"name": "fc_fit", "monitor": "balloon_windkessel", "empirical": "hcp80"},
+                 {"name": "fc", "monitor": "temporal_average"},
+                 {"name": "fc_rmse", "monitor": "temporal_average", "empirical": "hcp80",
+                  "exclude_interhemispheric": True},
+                 {"name": "mean", "monitor": "temporal_average"}],
+    "length": 1500.0,
+    "transient": 500.0,
+    "seed": 3,
+    "axes": {"coupling.a": [0.1, 0.3]},
+}
+
+
+def test_fc_features_left_to_the_engine_equal_those_measured_from_the_series():
+    """What a GPU worker does (``run_summaries``: the engine computes the FC features, the series it no longer
+    needs stay on the device), here with the CPU engine's summaries: the same stored numbers as measuring the
+    recorded series."""
+    from types import SimpleNamespace
+
+    from brainsweep.explore import measure
+
+    spec = parse_spec(FC)
+    sim = build.build_simulator(spec, build.build_connectivity(spec))
+    outputs = measure.output_specs(spec, sim)
+    run = dict(batch=build.batch_values(sim, [{"coupling.a": 0.1}, {"coupling.a": 0.3}]), seeds=[5, 6])
+    assert measure.run_summaries(spec, sim) == []                    # the CPU keeps measuring the series
+    summaries = measure.run_summaries(spec, SimpleNamespace(backend="cuda", connectivity=sim.connectivity))
+    assert [s.name for s in summaries] == ["feature0", "feature1", "feature2"]
+    assert [s.keep_series for s in summaries] == [False, True, True]   # `mean` still reads temporal_average
+    plain = sim.run(spec.length, **run)
+    sim.reset()
+    summarised = sim.run(spec.length, **run, summaries=summaries)
+    assert "balloon_windkessel" not in summarised and "temporal_average" in summarised
+    expected = measure.compute(spec, sim, plain, outputs)
+    got = measure.compute(spec, sim, summarised, outputs)
+    assert expected.keys() == got.keys() == {"fc_fit", "fc", "fc_rmse", "mean"}
+    for name in expected:
+        assert got[name].shape == expected[name].shape
+        np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
+    assert np.isfinite(got["fc_fit"]).all() and np.isfinite(got["fc_rmse"]).all()

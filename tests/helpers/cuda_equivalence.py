@@ -40,6 +40,7 @@ def variants() -> dict:
     from brainsweep.engine import coupling as cp, equations as eq, integrators as it, models as md, monitors as mo
     from brainsweep.engine import noise as nz
     from brainsweep.engine.stimuli import StimuliRegion
+    from brainsweep.engine.summaries import FCSummary
 
     def stoch(cls, nsig, dt=0.1, noise=nz.Additive):
         return cls(dt=dt, noise=noise(nsig=nsig))
@@ -96,6 +97,21 @@ def variants() -> dict:
         dict(model=md.SupHopf(a=-0.5), coupling=cp.HyperbolicTangent(a=0.05),
              integrator=stoch(it.HeunStochastic, [1e-3, 1e-3], dt=0.05), monitors=raw_ta, dtype="float32",
              initial_conditions=np.full((2, N_NODES), 0.3)), dict(**two), 1)
+    # FC and FC fit computed on the device (the BOLD series stays there) against the host's features
+    emp = np.corrcoef(np.random.default_rng(3).normal(size=(40, N_NODES)).T)
+    for dtype in ("float64", "float32"):
+        out[f"rww-balloon-fc-summary-f{dtype[-2:]}"] = (
+            dict(model=md.ReducedWongWang(), coupling=cp.Linear(a=0.5), integrator=stoch(it.HeunStochastic, [1e-3]),
+                 monitors=[mo.BalloonWindkessel(period=1.0, integration_period=0.5), mo.TemporalAverage(period=1.0)],
+                 dtype=dtype, initial_conditions=np.full((1, N_NODES), 0.2)),
+            dict(batch={"coupling.a": [0.1, 0.5]}, _length=10.0, **two,
+                 summaries=[FCSummary(transient=2.0, empirical=emp, matrix=True)]), 1)
+    # a summarised Raw series left on the device while a member diverges: its divergence time and NaN FC agree
+    out["linear-diverging-member-fc-summary-f64"] = (
+        dict(model=md.Linear(), coupling=cp.Linear(a=1.0), integrator=it.EulerDeterministic(dt=0.1),
+             monitors=raw_ta, initial_conditions=np.full((1, N_NODES), 1.0)),
+        dict(batch={"model.gamma": [-1.0, 1.0e9]},
+             summaries=[FCSummary(monitor="raw", transient=1.0, empirical=emp, matrix=True)]), 1)
     # one member diverges (a strongly unstable Linear model): the divergence report must agree as well
     out["linear-diverging-member-f64"] = (
         dict(model=md.Linear(), coupling=cp.Linear(a=1.0), integrator=it.EulerDeterministic(dt=0.1),
@@ -156,6 +172,10 @@ def compare(length: float = 5.0, only: str | None = None, progress=None, shard: 
                 # relative to the value, or near zero crossings to a small fraction of the signal's scale
                 scale = float(np.nanmax(np.abs(x))) if np.isfinite(x).any() else 1.0
                 floor = max(1e-12, (1e-6 if spec[0].get("dtype", "float64") == "float64" else 1e-3) * scale)
+                if var.startswith("fc"):
+                    # correlations (FC, FC fit) and their RMSE: compared on their natural scale of 1, since a fit
+                    # r near 0 has no relative precision to speak of (summation order alone moves it ~1e-15)
+                    floor = 1.0
                 rel = float(np.nanmax(np.abs(x - y) / np.maximum(np.abs(x), floor)))
                 # inf and NaN may trade places once a member has diverged (FMA contraction): compare finiteness
                 nan_same = bool(np.array_equal(np.isfinite(x), np.isfinite(y)))
@@ -195,7 +215,7 @@ def capture_launch(sim, run_kw: dict) -> dict:
         to_device = staticmethod(lambda a: np.array(a))
         device_array = staticmethod(lambda n, dtype: np.empty(n, dtype=dtype).view(HostArray))
 
-    def launch(self, n, step0, slot, ptv, stim_t, count, views):
+    def launch(self, n, step0, slot, ptv, stim_t, count, views, *_kept):
         captured.update(source=self.source, ring=np.array(self.dev["hist"]), rows=self.state.hist, R=self.R,
                         args=self._arguments(n, step0, slot, self.cuda.to_device(ptv), self.cuda.to_device(stim_t),
                                              self.dev, self.out))
@@ -226,7 +246,7 @@ def compile_ptx_all(ccs=((8, 0), (9, 0))) -> dict:
 
     results = {}
     for name, (sim_kw, run_kw, _) in variants().items():
-        run_kw = {k: v for k, v in run_kw.items() if k != "_length"}
+        run_kw = {k: v for k, v in run_kw.items() if k not in ("_length", "summaries")}   # summaries: own kernels
         cap = _argument_types(sim_kw, run_kw)
         from brainsweep.engine.kernel import load_kernel
 
@@ -247,6 +267,34 @@ def compile_ptx_all(ccs=((8, 0), (9, 0))) -> dict:
                                          "entry": ".entry" in ptx,
                                          "target": f".target sm_{cc[0]}{cc[1]}" in ptx}
         results[name] = rec
+    results.update(compile_summary_ptx(ccs))
+    return results
+
+
+def compile_summary_ptx(ccs=((8, 0), (9, 0))) -> dict:
+    """The FC summary kernels (:mod:`brainsweep.engine.cuda_summaries`) compiled to PTX offline, both dtypes."""
+    from numba import cuda, float32, float64, int32, int64
+
+    from brainsweep.engine import cuda_summaries as cs
+
+    f8, i8 = float64[::1], int64[::1]
+    results = {}
+    for dtype in (float64, float32):
+        series = dtype[::1]
+        sigs = {"moments": (series, int64, int64, int64, float64, f8, f8, int32[::1]),
+                "pairs": (series, int64, int64, int64, i8, i8, f8, f8, float64, int32[::1], f8),
+                "fit": (f8, int64, i8, f8, f8, float64, f8, f8)}
+        for kname, sig in sigs.items():
+            if kname == "fit" and dtype is float32:
+                continue                               # the fit reads the float64 pairs whatever the dtype
+            rec = {}
+            for cc in ccs:
+                t0 = time.perf_counter()
+                ptx, _ = cuda.compile_ptx(getattr(cs, kname).py_func, sig, cc=cc)
+                rec[f"sm_{cc[0]}{cc[1]}"] = {"bytes": len(ptx), "seconds": round(time.perf_counter() - t0, 2),
+                                             "entry": ".entry" in ptx,
+                                             "target": f".target sm_{cc[0]}{cc[1]}" in ptx}
+            results[f"fc-summary-{kname}-{dtype}"] = rec
     return results
 
 
