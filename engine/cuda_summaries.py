@@ -50,9 +50,12 @@ def moments(series, T, NB, B, tol, mean, norm, bad):
 
 @cuda.jit
 def pairs(series, T, NB, B, pi, pj, mean, norm, tol, bad, out):
-    b, p = cuda.grid(2)
-    if b >= B or p >= pi.size:
+    # one thread per (pair, lane), lanes fastest; a 1-D grid, since pairs may outnumber a grid's y extent (65,535)
+    k = cuda.grid(1)
+    if k >= pi.size * B:
         return
+    p = k // B
+    b = k - p * B
     i = pi[p] * B + b
     j = pj[p] * B + b
     mi, mj, ni, nj = mean[i], mean[j], norm[i], norm[j]
@@ -132,9 +135,7 @@ def summarise(series: DeviceSeries, mask: np.ndarray, matrix: bool) -> dict[str,
     pi, pj = np.triu_indices(N, k=1)
     P = pi.size
     fc = cuda.device_array(max(P, 1) * B, dtype=np.float64)
-    block = (32, 4)
-    grid = (-(-B // block[0]), -(-max(P, 1) // block[1]))
-    pairs[grid, block](series.data, T, NB, B, cuda.to_device(pi.astype(np.int64)), cuda.to_device(pj.astype(np.int64)),
+    pairs[-(-max(P, 1) * B // _THREADS), _THREADS](series.data, T, NB, B, cuda.to_device(pi.astype(np.int64)), cuda.to_device(pj.astype(np.int64)),
                        mean, norm, tol, bad, fc)
     out: dict[str, np.ndarray] = {}
     summary = series.summary

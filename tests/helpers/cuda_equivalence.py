@@ -60,12 +60,16 @@ def variants() -> dict:
                  monitors=[mo.BalloonWindkessel(period=2.0, integration_period=0.5), mo.TemporalAverage(period=1.0)],
                  dtype=dtype, initial_conditions=np.full((1, N_NODES), 0.2)),
             dict(batch={"noise.nsig": [1e-4, 1e-3]}, **two), 1)
-    # three members, at most two per device batch: split automatically, concatenated back
+    # three members, at most two per device batch: split automatically, concatenated back (an FC summary too,
+    # its series kept)
+    emp = np.corrcoef(np.random.default_rng(3).normal(size=(40, N_NODES)).T)
     out["g2d-split-device-batches-f64"] = (
         dict(model=md.Generic2dOscillator(a=-0.5), coupling=cp.Linear(a=0.1),
              integrator=stoch(it.HeunStochastic, [1e-3, 1e-3]), monitors=raw_ta,
              kernel_options={"cuda_max_lanes": 2}),
-        dict(batch={"coupling.a": [0.05, 0.1, 0.2]}, seeds=[4, 5, 6]), 1)
+        dict(batch={"coupling.a": [0.05, 0.1, 0.2]}, seeds=[4, 5, 6],
+             summaries=[FCSummary(monitor="temporal_average", transient=1.0, empirical=emp, matrix=True,
+                                  keep_series=True)]), 1)
     # two lanes per thread sharing its edge offsets, two threads per block: the third member's partner is absent
     # (its loads and stores are skipped); BOLD on the device
     out["rww-two-lanes-per-thread-f64"] = (
@@ -98,7 +102,6 @@ def variants() -> dict:
              integrator=stoch(it.HeunStochastic, [1e-3, 1e-3], dt=0.05), monitors=raw_ta, dtype="float32",
              initial_conditions=np.full((2, N_NODES), 0.3)), dict(**two), 1)
     # FC and FC fit computed on the device (the BOLD series stays there) against the host's features
-    emp = np.corrcoef(np.random.default_rng(3).normal(size=(40, N_NODES)).T)
     for dtype in ("float64", "float32"):
         out[f"rww-balloon-fc-summary-f{dtype[-2:]}"] = (
             dict(model=md.ReducedWongWang(), coupling=cp.Linear(a=0.5), integrator=stoch(it.HeunStochastic, [1e-3]),
