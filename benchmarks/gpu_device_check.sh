@@ -4,6 +4,10 @@
 # checkout, benchmarks/gpu.py prints its table, then the CPU/CUDA equivalence variants run on the device.
 #     OUT=/some/dir bash benchmarks/gpu_device_check.sh [bench-seconds] [equivalence-seconds] [gpu.py options]
 # e.g. bash benchmarks/gpu_device_check.sh 250 100 --tune --sweep10k --sweep-guard 130
+# or, as on 2026-11-27 (an H200; compiles in 14 processes first, tunes for the sweep's batch):
+#   bash benchmarks/gpu_device_check.sh 170 90 --budget 330 --precompile 14 --tune --tune-set small --tune-n 80 \
+#     --tune-batch 10000 --tune-length 720 --rows-default --plan "100:float32:65536;80:float32:16384,65536" \
+#     --length 720 --sweep10k --sweep-guard 150
 set -o pipefail
 export PYTHONUNBUFFERED=1 BRAINSWEEP_CACHE_DIR=${BRAINSWEEP_CACHE_DIR:-/tmp/brainsweep-cache}
 OUT=${OUT:-/tmp/brainsweep-gpu-check}; mkdir -p "$OUT"
