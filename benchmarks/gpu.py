@@ -165,7 +165,8 @@ def sweep10k(conn, dtype="float32", options=None, points=10_000, length=60_000.0
     sim.reset()
     label = label_for(conn, points, options, dtype)
     if projected > guard:
-        return dict(points=points, length_ms=length, completed=False, projected_s=projected, block=label)
+        return dict(points=points, length_ms=length, completed=False, projected_s=projected, probe_ms=probe,
+                    block=label)
     t0 = time.perf_counter()
     ds = sim.run(length, **batch(points), summaries=[summary])
     r = np.asarray(ds["fc_fit"].values)
@@ -369,7 +370,7 @@ def main(argv=None) -> int:
                       f"{sweep['best_coupling']:.4f}, {sweep['finite_fits']} finite fits, "
                       f"{sweep['result_bytes'] / 1e6:.2f} MB to the host [{sweep['block']}]", flush=True)
             else:
-                print(f"sweep of 10,000 x 60 s points not run: a {3.0:.0f} s probe projects "
+                print(f"sweep of 10,000 x 60 s points not run: a {sweep['probe_ms'] / 1000:.0f} s probe projects "
                       f"{sweep['projected_s']:.0f} s, over the guard [{sweep['block']}]", flush=True)
     else:
         sweep = None

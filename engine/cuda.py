@@ -480,8 +480,7 @@ class DeviceRun:
         self._warm = True
 
     def launch(self, n: int, step0: int, slot: int, ptv: np.ndarray, stim_t: np.ndarray, count: np.ndarray,
-               views: list, series: dict | None = None, device_only: set = frozenset(),
-               diverged: np.ndarray | None = None) -> int:
+               views: list, series: dict | None = None, device_only: set = frozenset()) -> int:
         cuda = self.cuda
         ptv_d = cuda.to_device(ptv)
         stim_d = cuda.to_device(stim_t)
@@ -508,22 +507,23 @@ class DeviceRun:
                 self.source = generate_cuda(self.spec, self.kinds, self.launch_shape)
                 self.kernel = load_kernel(self.source)
         NB = self.N * self.B
-        for s, x in enumerate(d["X"]):
-            self.state.X[s] = x.copy_to_host()
-        # a series kept on the device crosses to the host only in a chunk where a member diverges (for its time)
-        newly = bool(device_only) and bool(
-            (~np.isfinite(self.state.X.reshape(-1, self.B)).all(axis=0) & ~diverged).any())
         for m, (every, v) in enumerate(zip(self.every, self.n_voi)):
             c = samples_in(step0, n, int(every))
             count[m] = c
-            if c:
-                for kept in (series or {}).get(m, ()):
-                    kept.take(self.out[m], c, v)
-                if m in device_only and not newly:
-                    continue
-                size = c * v * NB
-                views[m][:size] = self.out[m][:size].copy_to_host()
+            for kept in (series or {}).get(m, ()):
+                kept.take(self.out[m], c, v)
+            if c and m not in device_only:       # a series kept on the device: see fetch
+                views[m][:c * v * NB] = self.out[m][:c * v * NB].copy_to_host()
+        for s, x in enumerate(d["X"]):
+            self.state.X[s] = x.copy_to_host()
         return (slot + n) % self.R
+
+    def fetch(self, m: int, view: np.ndarray, c: int) -> None:
+        """Copy the last chunk's ``c`` samples of monitor ``m`` to the host (a series otherwise kept on the device,
+        when a member diverged in that chunk)."""
+        size = c * self.n_voi[m] * self.N * self.B
+        if size:
+            view[:size] = self.out[m][:size].copy_to_host()
 
 
 __all__ = ["generate_cuda", "cuda_status", "require_cuda", "CudaUnavailable", "choose_launch", "Launch",

@@ -21,17 +21,16 @@ import math
 import numpy as np
 
 from .cuda import _import_cuda
+from .features import constant_tolerance
 
 # numba.cuda is imported, not started: the kernels compile on first use (or to PTX offline, without a GPU);
 # they refer to the module as the global `cuda`, which numba's CUDA simulator swaps for its own
 cuda = _import_cuda()
-_EPS = float(np.finfo(np.float64).eps)
 _THREADS = 128
 
 
-
 @cuda.jit
-def moments(series, T, NB, B, tol, mean, norm, bad):
+def moments(series, T, NB, B, mean, norm, bad):
     i = cuda.grid(1)
     if i >= NB:
         return
@@ -47,6 +46,7 @@ def moments(series, T, NB, B, tol, mean, norm, bad):
     norm[i] = math.sqrt(q)
     if not math.isfinite(q):
         bad[i % B] = 1            # any non-finite sample: the whole member's FC is NaN (as on the host)
+
 
 @cuda.jit
 def pairs(series, T, NB, B, pi, pj, mean, norm, tol, bad, out):
@@ -67,6 +67,7 @@ def pairs(series, T, NB, B, pi, pj, mean, norm, tol, bad, out):
         s += (float(series[t * NB + i]) - mi) * (float(series[t * NB + j]) - mj)
     r = s / (ni * nj)
     out[p * B + b] = min(1.0, max(-1.0, r))
+
 
 @cuda.jit
 def fit(fc, B, sel, y, yc, syy, r_out, rmse_out):
@@ -97,7 +98,6 @@ def fit(fc, B, sel, y, yc, syy, r_out, rmse_out):
     rmse_out[b] = math.sqrt(sd / n)
 
 
-
 class DeviceSeries:
     """The samples of one monitor variable after the transient, kept on the GPU chunk by chunk.
 
@@ -121,22 +121,23 @@ class DeviceSeries:
         self.seen += c
 
 
-def summarise(series: DeviceSeries, mask: np.ndarray, matrix: bool) -> dict[str, np.ndarray]:
-    """``fc_fit`` and ``fc_rmse`` ``(B,)`` (with an empirical FC), and ``pairs`` ``(P, B)`` of the upper triangle,
-    ``constant`` ``(N, B)`` and ``bad`` ``(B,)`` when ``matrix``, computed on the GPU from ``series``."""
+def summarise(series: DeviceSeries, mask: np.ndarray) -> dict[str, np.ndarray]:
+    """``fit`` and ``rmse`` ``(B,)`` (with an empirical FC; ``mask``: the fitted pairs), and with ``matrix`` the
+    ``pairs`` ``(P, B)`` of the upper triangle, ``constant`` ``(N, B)`` and ``bad`` ``(B,)``, computed on the GPU
+    from ``series``."""
     N, B, NB, T = series.N, series.B, series.NB, series.T
     if series.seen - series.drop != T:
         raise RuntimeError(f"internal error: {series.seen} samples seen, {series.drop + T} expected")
-    tol = 16 * _EPS * math.sqrt(max(T, 1))
+    tol = constant_tolerance(T)
     mean = cuda.device_array(NB, dtype=np.float64)
     norm = cuda.device_array(NB, dtype=np.float64)
     bad = cuda.to_device(np.zeros(B, dtype=np.int32))
-    moments[-(-NB // _THREADS), _THREADS](series.data, T, NB, B, tol, mean, norm, bad)
+    moments[-(-NB // _THREADS), _THREADS](series.data, T, NB, B, mean, norm, bad)
     pi, pj = np.triu_indices(N, k=1)
     P = pi.size
     fc = cuda.device_array(max(P, 1) * B, dtype=np.float64)
-    pairs[-(-max(P, 1) * B // _THREADS), _THREADS](series.data, T, NB, B, cuda.to_device(pi.astype(np.int64)), cuda.to_device(pj.astype(np.int64)),
-                       mean, norm, tol, bad, fc)
+    pairs[-(-max(P, 1) * B // _THREADS), _THREADS](series.data, T, NB, B, cuda.to_device(pi.astype(np.int64)),
+                                                   cuda.to_device(pj.astype(np.int64)), mean, norm, tol, bad, fc)
     out: dict[str, np.ndarray] = {}
     summary = series.summary
     if summary.empirical is not None:
@@ -150,7 +151,7 @@ def summarise(series: DeviceSeries, mask: np.ndarray, matrix: bool) -> dict[str,
         fit[-(-B // _THREADS), _THREADS](fc, B, cuda.to_device(sel), cuda.to_device(y), cuda.to_device(yc), syy, r,
                                          rmse)
         out["fit"], out["rmse"] = r.copy_to_host(), rmse.copy_to_host()
-    if matrix:
+    if summary.matrix:
         m, n = mean.copy_to_host().reshape(N, B), norm.copy_to_host().reshape(N, B)
         out["pairs"] = fc.copy_to_host()[:P * B].reshape(P, B)
         out["constant"] = n <= tol * np.abs(m)

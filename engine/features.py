@@ -228,6 +228,12 @@ def _zero_bad(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # correlation kernels (numpy, batched)
 # ----------------------------------------------------------------------------------------------------------
 
+def constant_tolerance(n_samples: int) -> float:
+    """A signal of ``n_samples`` counts as constant when its centred norm is at most this times its |mean|
+    (rounding of the mean, not variation): its correlations are NaN."""
+    return 16 * _EPS * math.sqrt(max(n_samples, 1))
+
+
 def _corr(a: np.ndarray) -> np.ndarray:
     """Pearson correlations between the columns of each ``(samples, variables)`` slice of ``a`` ``(B, S, V)``.
 
@@ -244,7 +250,7 @@ def _corr(a: np.ndarray) -> np.ndarray:
     mean = a.mean(axis=1, keepdims=True)
     centred = a - mean
     norm = np.sqrt(np.einsum("bsv,bsv->bv", centred, centred))
-    constant = norm <= 16 * _EPS * math.sqrt(max(a.shape[1], 1)) * np.abs(mean[:, 0, :])
+    constant = norm <= constant_tolerance(a.shape[1]) * np.abs(mean[:, 0, :])
     with np.errstate(divide="ignore", invalid="ignore"):
         z = centred / np.where(constant, np.nan, norm)[:, None, :]
     c = np.matmul(np.swapaxes(z, 1, 2), z)
@@ -489,15 +495,22 @@ def _infer_hemispheres(*fcs: xr.DataArray) -> np.ndarray | None:
     (all labels start, else all end, with r/l).
     """
     for fc in fcs:
-        if "region" not in fc.coords:
-            continue
-        labels = [str(v).lower() for v in fc["region"].values]
-        picks = (lambda s: s[-2:] if s[-2:] in ("_r", "_l") else "", lambda s: s[:2] if s[:2] in ("r_", "l_") else "",
-                 lambda s: s[:1], lambda s: s[-1:])
-        for pick in picks:
-            sides = [pick(s).strip("_") for s in labels]
-            if all(c in ("r", "l") for c in sides):
-                return np.array([c == "r" for c in sides])
+        if "region" in fc.coords:
+            hemi = hemispheres_from_labels(fc["region"].values)
+            if hemi is not None:
+                return hemi
+    return None
+
+
+def hemispheres_from_labels(region_labels) -> np.ndarray | None:
+    """Hemispheres (True = right) from region labels, as :func:`fc_fit` infers them; None if they do not say."""
+    labels = [str(v).lower() for v in region_labels]
+    picks = (lambda s: s[-2:] if s[-2:] in ("_r", "_l") else "", lambda s: s[:2] if s[:2] in ("r_", "l_") else "",
+             lambda s: s[:1], lambda s: s[-1:])
+    for pick in picks:
+        sides = [pick(s).strip("_") for s in labels]
+        if all(c in ("r", "l") for c in sides):
+            return np.array([c == "r" for c in sides])
     return None
 
 

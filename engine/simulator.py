@@ -912,8 +912,11 @@ class Simulator:
             views = [chunk_records[m] if m in device_only else o[w * v * M * B:] if buf is None else buf
                      for m, (o, w, v, M, buf) in enumerate(zip(outs, written, n_voi, n_space, scratch))]
             if on_gpu:
-                st.slot = device.launch(n, st.step + 1, st.slot, ptv, stim_t, count, views, kept_series, device_only,
-                                        st.diverged)
+                st.slot = device.launch(n, st.step + 1, st.slot, ptv, stim_t, count, views, kept_series, device_only)
+                if device_only and self._newly_diverged(st, B).any():
+                    # a series kept on the device crosses to the host only in a chunk where a member diverges
+                    for m in device_only:
+                        device.fetch(m, views[m], int(count[m]))
             elif surface:
                 st.slot = int(kernel(n, st.step + 1, st.slot, H, R, skew, order, st.hist, st.current, creg, lcb,
                                      zb, zh, keys,
@@ -958,7 +961,7 @@ class Simulator:
             for m, series_list in kept_series.items():
                 for series in series_list:
                     mask = series.summary.pair_mask(N, self._hemispheres())
-                    values[series.summary.name] = (summarise(series, mask, series.summary.matrix), int(mask.sum()))
+                    values[series.summary.name] = (summarise(series, mask), int(mask.sum()))
         elapsed = time.perf_counter() - t0
         ds = self._dataset(outs, sample_steps, n_voi, spaces, B, members, user_seeds, user_batch, is_batch, st,
                            elapsed, n_steps, K, H, omit=device_only)
@@ -997,7 +1000,7 @@ class Simulator:
                                dtype=np.float64)
             variables = [vois[i] for i in mon.voi_indices(len(vois))]
             M = len(self._output_space(mon)[1])
-            summary.validated(M, variables, times, taken)
+            summary.validate(M, variables, times, taken)
             if summary.exclude_interhemispheric and summary.empirical is not None:
                 try:                      # before the run: hemispheres given, the connectome's, or from its labels
                     summary.pair_mask(M, self._hemispheres())
@@ -1011,9 +1014,7 @@ class Simulator:
         """The connectome's hemispheres (True = right), else as ``features.fc_fit`` infers them from the labels."""
         if self.connectivity.hemispheres is not None:
             return self.connectivity.hemispheres
-        labels = [str(x) for x in self.connectivity.region_labels]
-        return features._infer_hemispheres(xr.DataArray(np.zeros((len(labels),) * 2), dims=("region", "region_to"),
-                                                        coords={"region": labels}))
+        return features.hemispheres_from_labels(self.connectivity.region_labels)
 
     def _device_lanes(self, n_steps: int, chunk_steps: int | None, summaries=()) -> int:
         """Batch members that fit on the GPU at once: ``kernel_options["cuda_max_lanes"]`` if given, else what
@@ -1082,11 +1083,15 @@ class Simulator:
                 f"{total / gib:.1f} GiB. Record less (a longer monitor period, fewer variables of interest) or run "
                 "in several shorter calls (a later run() continues where the previous one stopped)")
 
+    @staticmethod
+    def _newly_diverged(st, B: int) -> np.ndarray:
+        """Per member: its state is no longer finite and it was not known to have diverged."""
+        return ~np.isfinite(st.X.reshape(-1, B)).all(axis=0) & ~st.diverged
+
     def _check_divergence(self, st, records, B, dt):
         """Members whose state is no longer finite, and when: the first non-finite sample of ``records`` (per
         monitor: samples ``(time, values, B)`` and their steps), else the end of the chunk."""
-        finite = np.isfinite(st.X.reshape(-1, B)).all(axis=0)
-        new = ~finite & ~st.diverged
+        new = self._newly_diverged(st, B)
         if not new.any():
             return
         for b in np.nonzero(new)[0]:
@@ -1213,18 +1218,18 @@ class Simulator:
 
         names = self._monitor_names()
         labels = [str(x) for x in self.connectivity.region_labels]
+
+        def label(arr, dims=(), coords=None, attrs=None, name=None):
+            """The user's members of a GPU result as a DataArray (no batch dim for a single simulation)."""
+            da = xr.DataArray(np.asarray(arr)[:members], dims=("batch", *dims), coords=coords, attrs=attrs, name=name)
+            return da if is_batch else da.isel(batch=0)
+
         new = {}
         for summary, m, _v, _times in summaries:
             if summary.name not in values:
                 new.update(on_host(summary, ds[names[m]], self._hemispheres()))
                 continue
             got, n_pairs = values[summary.name]
-
-            def label(arr, dims=(), coords=None, attrs=None, name=None):
-                arr = np.asarray(arr)[:members]
-                da = xr.DataArray(arr, dims=("batch", *dims), coords=coords, attrs=attrs, name=name)
-                return da if is_batch else da.isel(batch=0)
-
             if summary.matrix:
                 fc = fc_matrices(got["pairs"], got["constant"], got["bad"], members)
                 new[summary.name] = label(fc, ("region", "region_to"), {"region": ("region", labels),

@@ -60,7 +60,7 @@ class FCSummary:
         names = [self.name] if self.matrix else []
         return names + ([f"{self.name}_fit", f"{self.name}_rmse"] if self.empirical is not None else [])
 
-    def validated(self, n_space: int, variables: list[str], times: np.ndarray, taken: set[str]) -> "FCSummary":
+    def validate(self, n_space: int, variables: list[str], times: np.ndarray, taken: set[str]) -> None:
         """Check against the monitor's space size, variables and sample times (ms) of the run; raises ValueError
         naming the field and what is allowed."""
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -92,7 +92,6 @@ class FCSummary:
         if self.hemispheres is not None and np.shape(self.hemispheres) != (n_space,):
             raise ValueError(f"FCSummary.hemispheres must be {n_space} booleans, got shape "
                              f"{np.shape(self.hemispheres)}")
-        return self
 
     def variable_index(self, variables: list[str]) -> int:
         """Index of the summarised variable among the monitor's ``variables``."""
@@ -104,10 +103,13 @@ class FCSummary:
             return variables.index(self.variable)
         raise ValueError(f"FCSummary.variable {self.variable!r}: allowed {variables} or 0..{len(variables) - 1}")
 
+    def hemispheres_or(self, default) -> np.ndarray | None:
+        """This summary's hemispheres, else ``default`` (the connectome's)."""
+        return self.hemispheres if self.hemispheres is not None else default
+
     def pair_mask(self, n: int, hemispheres) -> np.ndarray:
         """Boolean ``(n, n)`` mask of the fitted pairs (``features``' selection)."""
-        hemi = self.hemispheres if self.hemispheres is not None else hemispheres
-        return features._pair_mask(n, self.exclude_interhemispheric, hemi, ())
+        return features._pair_mask(n, self.exclude_interhemispheric, self.hemispheres_or(hemispheres), ())
 
     def empirical_pairs(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """The empirical FC's fitted pairs, centred as ``features.fc_fit`` centres them, and their sum of
@@ -125,10 +127,9 @@ def on_host(summary: FCSummary, series: xr.DataArray, hemispheres) -> dict[str, 
     if summary.matrix:
         out[summary.name] = fc.rename(summary.name)
     if summary.empirical is not None:
-        hemi = summary.hemispheres if summary.hemispheres is not None else hemispheres
         emp = np.asarray(summary.empirical, dtype=np.float64)
         kw = dict(exclude_interhemispheric=summary.exclude_interhemispheric,
-                  hemispheres=hemi if summary.exclude_interhemispheric else None)
+                  hemispheres=summary.hemispheres_or(hemispheres) if summary.exclude_interhemispheric else None)
         out[f"{summary.name}_fit"] = features.fc_fit(fc, emp, **kw).rename(f"{summary.name}_fit")
         out[f"{summary.name}_rmse"] = features.fc_rmse(fc, emp, **kw).rename(f"{summary.name}_rmse")
     return out
@@ -140,10 +141,8 @@ def fc_matrices(pairs: np.ndarray, constant: np.ndarray, bad: np.ndarray, member
     N = constant.shape[0]
     pi, pj = np.triu_indices(N, k=1)
     fc = np.empty((members, N, N))
-    fc[:, pi, pj] = pairs[:, :members].T
-    fc[:, pj, pi] = pairs[:, :members].T
-    diag = np.arange(N)
-    fc[:, diag, diag] = np.where(constant[:, :members].T, np.nan, 1.0)
+    fc[:, pi, pj] = fc[:, pj, pi] = pairs[:, :members].T
+    fc = features._finish_corr(fc, constant[:, :members].T)
     fc[bad[:members]] = np.nan
     return fc
 

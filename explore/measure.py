@@ -130,6 +130,11 @@ def output_specs(spec: SweepSpec, sim) -> list[Output]:
 ENGINE_SUMMARISED = ("fc_fit", "fc_rmse", "fc")
 
 
+def _summary_name(k: int) -> str:
+    """The engine summary of feature ``k`` (its outputs: ``{name}``, ``{name}_fit``, ``{name}_rmse``)."""
+    return f"feature{k}"
+
+
 def run_summaries(spec: SweepSpec, sim) -> list[FCSummary]:
     """The FC features to hand to ``Simulator.run(summaries=...)``: with ``backend="cuda"`` the engine computes
     them on the GPU and the series they come from stay there (unless another feature reads them); on the CPU
@@ -145,8 +150,7 @@ def run_summaries(spec: SweepSpec, sim) -> list[FCSummary]:
         out.append(FCSummary(monitor=feat["monitor"], transient=spec.transient, empirical=emp,
                              variable=feat.get("variable"),
                              exclude_interhemispheric=bool(feat.get("exclude_interhemispheric", False)),
-                             hemispheres=sim.connectivity.hemispheres, matrix=feat["name"] == "fc",
-                             keep_series=feat["monitor"] in read, name=f"feature{k}"))
+                             matrix=feat["name"] == "fc", keep_series=feat["monitor"] in read, name=_summary_name(k)))
     return out
 
 
@@ -162,7 +166,8 @@ def compute(spec: SweepSpec, sim, ds: xr.Dataset, outputs: list[Output]) -> dict
     hemispheres = sim.connectivity.hemispheres
     for k, feat in enumerate(spec.features):
         kind = feat["name"]
-        done = {"fc_fit": f"feature{k}_fit", "fc_rmse": f"feature{k}_rmse", "fc": f"feature{k}"}.get(kind)
+        base = _summary_name(k)
+        done = {"fc_fit": f"{base}_fit", "fc_rmse": f"{base}_rmse", "fc": base}.get(kind)
         if done in ds:
             arr = np.asarray(ds[done].values, dtype=np.float64)
             results[next(it).name] = arr if "batch" in ds[done].dims else arr[None]

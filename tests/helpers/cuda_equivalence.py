@@ -182,8 +182,9 @@ def compare(length: float = 5.0, only: str | None = None, progress=None, shard: 
                 rel = float(np.nanmax(np.abs(x - y) / np.maximum(np.abs(x), floor)))
                 # inf and NaN may trade places once a member has diverged (FMA contraction): compare finiteness
                 nan_same = bool(np.array_equal(np.isfinite(x), np.isfinite(y)))
-                prev = rec.get(var, {"max_rel": 0.0, "samples": 0, "nan_pattern_equal": True})
+                prev = rec.get(var, {"max_rel": 0.0, "samples": 0, "finite": 0, "nan_pattern_equal": True})
                 rec[var] = {"max_rel": max(prev["max_rel"], rel), "samples": prev["samples"] + int(x.size),
+                            "finite": prev["finite"] + int(np.isfinite(x).sum()),
                             "nan_pattern_equal": prev["nan_pattern_equal"] and nan_same}
             for flag in ("diverged", "divergence_time"):
                 same = bool(np.array_equal(np.asarray(a[flag].values), np.asarray(b[flag].values), equal_nan=True))
@@ -284,7 +285,7 @@ def compile_summary_ptx(ccs=((8, 0), (9, 0))) -> dict:
     results = {}
     for dtype in (float64, float32):
         series = dtype[::1]
-        sigs = {"moments": (series, int64, int64, int64, float64, f8, f8, int32[::1]),
+        sigs = {"moments": (series, int64, int64, int64, f8, f8, int32[::1]),
                 "pairs": (series, int64, int64, int64, i8, i8, f8, f8, float64, int32[::1], f8),
                 "fit": (f8, int64, i8, f8, f8, float64, f8, f8)}
         for kname, sig in sigs.items():
