@@ -26,7 +26,11 @@ def _number_list(text: str) -> np.ndarray:
         args = [float(a) for a in m.group(2).split(",")]
         if len(args) != 3:
             raise argparse.ArgumentTypeError(f"{m.group(1)} needs (start, stop, num), got {text!r}")
-        return getattr(np, m.group(1))(args[0], args[1], int(args[2]))
+        if m.group(1) == "logspace":
+            from brainsweep.explore.spec import logspace   # the same bits on every CPU (see there)
+
+            return np.array(logspace(args[0], args[1], int(args[2])))
+        return np.linspace(args[0], args[1], int(args[2]))
     try:
         return np.array([float(v) for v in text.split(",")])
     except ValueError:

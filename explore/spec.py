@@ -167,6 +167,22 @@ def _mapping(where: str, value, required=(), allowed=None) -> dict:
     return dict(value)
 
 
+def logspace(start: float, stop: float, num: int) -> list[float]:
+    """``10 ** linspace(start, stop, num)``, the same bits on every CPU.
+
+    ``np.logspace`` raises 10 to a power with whatever ``np.power`` loop the CPU dispatches to: on CPUs with
+    AVX-512 it is a SIMD routine whose last bit may differ from the C library's (there ``np.logspace(-5, -3, 3)[0]``
+    is ``9.999999999999999e-06``). A point's seed hashes its values' text, so a grid made on one CPU then had other
+    seeds, hence other noise, than the same grid on another. The exponents come from ``np.linspace`` (only +, *,
+    the same everywhere); the power is taken in decimal arithmetic at 40 digits, then rounded once to a float.
+    """
+    import decimal
+
+    context = decimal.Context(prec=40)
+    ten = decimal.Decimal(10)
+    return [float(context.power(ten, decimal.Decimal(float(y)))) for y in np.linspace(start, stop, num)]
+
+
 def _axis_values(name: str, spec) -> tuple:
     where = f"axes.{name}"
     if isinstance(spec, list):
@@ -183,7 +199,7 @@ def _axis_values(name: str, spec) -> tuple:
                 _fail(f"{where}.{kind} must be [start, stop, num], got {args!r}")
             start, stop = (_number(f"{where}.{kind}", a) for a in args[:2])
             num = _number(f"{where}.{kind} num", args[2], integer=True, minimum=1)
-            values = list(np.linspace(start, stop, num) if kind == "linspace" else np.logspace(start, stop, num))
+            values = list(np.linspace(start, stop, num)) if kind == "linspace" else logspace(start, stop, num)
     if not isinstance(values, list) or not values:
         _fail(f"{where} is empty: give at least one value")
     if name == "connectivity.lesion":
@@ -418,4 +434,4 @@ def load_spec(spec: Any) -> SweepSpec:
     return parse_spec(raw, source=source)
 
 
-__all__ = ["SweepSpec", "Axis", "SpecError", "load_spec", "parse_spec", "FEATURES", "CONNECTOME_AXES"]
+__all__ = ["SweepSpec", "Axis", "SpecError", "load_spec", "parse_spec", "logspace", "FEATURES", "CONNECTOME_AXES"]
