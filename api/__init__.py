@@ -23,7 +23,7 @@ from .engine import (Additive, Connectivity, Coupling, Epileptor, EulerDetermini
                      MontbrioPazoRoxin, Multiplicative, Parameter, Raw, ReducedWongWang, ReducedWongWangExcInh,
                      RungeKutta4thOrderDeterministic, Simulator, SubSample, SupHopf, Bold, BalloonWindkessel, PoissonSpikes, equations, stimuli,
                      TemporalAverage, WilsonCowan, coupling, integrators, models, monitors, noise,
-                     Cortex, FCSummary, LocalConnectivity, SpatialAverage, synthetic)
+                     Cortex, FCDSummary, FCSummary, LocalConnectivity, SpatialAverage, synthetic)
 
 try:
     __version__ = _metadata.version("brainsweep")
@@ -31,7 +31,7 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from an unp
     __version__ = "0+unknown"
 
 __all__ = [
-    "Simulator", "FCSummary", "Connectivity", "Model", "Parameter", "Coupling",
+    "Simulator", "FCSummary", "FCDSummary", "Connectivity", "Model", "Parameter", "Coupling",
     "models", "coupling", "integrators", "noise", "monitors", "equations", "stimuli",
     "Generic2dOscillator", "Kuramoto", "SupHopf", "ReducedWongWang", "ReducedWongWangExcInh", "JansenRit",
     "WilsonCowan", "MontbrioPazoRoxin", "Epileptor",

@@ -142,18 +142,23 @@ def cpu_row(conn, dtype, B, length):
 
 
 def sweep10k(conn, dtype="float32", options=None, points=10_000, length=60_000.0, guard=240.0, probe=3_000.0,
-             transient=10_000.0, empirical=None):
+             transient=10_000.0, empirical=None, fcd=True):
     """A 10,000-point sweep of 60 s points, all on the GPU: BOLD, FC and FC fit to the HCP group FC computed on
-    the device (``FCSummary``), so only the fits cross to the host.
+    the device (``FCSummary``), and with ``fcd`` the FCD (30-sample windows every 10 samples, as the sweeps'
+    ``fcd_ks``) whose values the host turns into the KS distance to the HCP group's (``FCDSummary``), so only
+    these cross to the host.
 
     A probe run of ``probe`` ms projects the total first; when it exceeds ``guard`` seconds the sweep is not
     run and the projection is reported instead."""
     from brainsweep.engine.datasets import bundled_hcp80
-    from brainsweep.engine.summaries import FCSummary
+    from brainsweep.engine.summaries import FCDSummary, FCSummary
     from numba import cuda
 
     emp = bundled_hcp80().fc if empirical is None else empirical
-    summary = FCSummary(monitor="balloon_windkessel", transient=transient, empirical=emp)
+    summaries = [FCSummary(monitor="balloon_windkessel", transient=transient, empirical=emp)]
+    if fcd:
+        summaries.append(FCDSummary(monitor="balloon_windkessel", transient=transient, window=21_600.0, step=7_200.0,
+                                    empirical=bundled_hcp80().fcd_values, entries="full"))
     sim = simulator(conn, dtype, "cuda", options)
     sim.run(10.0, **batch(points))
     sim.reset()
@@ -168,14 +173,16 @@ def sweep10k(conn, dtype="float32", options=None, points=10_000, length=60_000.0
         return dict(points=points, length_ms=length, completed=False, projected_s=projected, probe_ms=probe,
                     block=label)
     t0 = time.perf_counter()
-    ds = sim.run(length, **batch(points), summaries=[summary])
+    ds = sim.run(length, **batch(points), summaries=summaries)
     r = np.asarray(ds["fc_fit"].values)
     wall = time.perf_counter() - t0
+    ks = np.asarray(ds["fcd_ks"].values) if fcd else np.full(points, np.nan)
     return dict(points=points, length_ms=length, completed=True, total_s=wall, projected_s=projected,
                 sims_per_s=points * length / 1000.0 / wall, best_r=float(np.nanmax(r)),
                 best_coupling=float(np.asarray(ds["coupling.a"].values)[np.nanargmax(r)]),
-                finite_fits=int(np.isfinite(r).sum()), result_bytes=int(ds.nbytes), gpu_mem_gib=gpu_memory_used(),
-                block=label)
+                finite_fits=int(np.isfinite(r).sum()), fcd=bool(fcd), finite_fcd_ks=int(np.isfinite(ks).sum()),
+                best_fcd_ks=float(np.nanmin(ks)) if np.isfinite(ks).any() else float("nan"),
+                result_bytes=int(ds.nbytes), gpu_mem_gib=gpu_memory_used(), block=label)
 
 
 #: Kernel options tried by ``--tune`` (N = 100, float32): block shape, lanes per thread, unrolling, register cap.
@@ -255,6 +262,8 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--length", type=float, default=1440.0, help="simulated ms per timed run (default 2 TRs)")
     p.add_argument("--sweep10k", action="store_true")
+    p.add_argument("--sweep-no-fcd", action="store_true",
+                   help="the sweep without its FCD summary (FC fit only, as measured on 2026-11-27)")
     p.add_argument("--sweep-guard", type=float, default=240.0,
                    help="skip the sweep when a short probe projects more than this many seconds")
     p.add_argument("--plan", default=None,
@@ -362,12 +371,14 @@ def main(argv=None) -> int:
                     break
         sweep = None
         if args.sweep10k:
-            sweep = sweep10k(conns[80], options=best, guard=args.sweep_guard)
+            sweep = sweep10k(conns[80], options=best, guard=args.sweep_guard, fcd=not args.sweep_no_fcd)
             if sweep["completed"]:
-                print("sweep of 10,000 x 60 s points (HCP 80, float32; BOLD, FC and FC fit on the GPU): "
+                print("sweep of 10,000 x 60 s points (HCP 80, float32; BOLD, FC, FC fit"
+                      f"{' and FCD' if sweep['fcd'] else ''} on the GPU): "
                       f"total {sweep['total_s']:.1f} s ({sweep['sims_per_s']:.0f} sim-s/s; probe projected "
                       f"{sweep['projected_s']:.0f} s), best r {sweep['best_r']:.3f} at coupling.a "
                       f"{sweep['best_coupling']:.4f}, {sweep['finite_fits']} finite fits, "
+                      f"{sweep['finite_fcd_ks']} finite FCD KS (best {sweep['best_fcd_ks']:.3f}), "
                       f"{sweep['result_bytes'] / 1e6:.2f} MB to the host [{sweep['block']}]", flush=True)
             else:
                 print(f"sweep of 10,000 x 60 s points not run: a {sweep['probe_ms'] / 1000:.0f} s probe projects "

@@ -20,11 +20,11 @@ from .monitors import (BalloonWindkessel, Bold, Monitor, PoissonSpikes, Raw, Spa
                        TemporalAverage)
 from .noise import Additive, Multiplicative, Noise
 from .simulator import Simulator
-from .summaries import FCSummary
+from .summaries import FCDSummary, FCSummary
 from .surface import Cortex, LocalConnectivity
 
 __all__ = [
-    "Simulator", "FCSummary", "Connectivity", "Cortex", "LocalConnectivity", "SpatialAverage", "surface", "Model", "Parameter", "Component", "Coupling", "Integrator",
+    "Simulator", "FCSummary", "FCDSummary", "Connectivity", "Cortex", "LocalConnectivity", "SpatialAverage", "surface", "Model", "Parameter", "Component", "Coupling", "Integrator",
     "Noise", "Monitor", "ExpressionError",
     "models", "coupling", "integrators", "noise", "monitors", "equations", "stimuli", "synthetic",
     "Generic2dOscillator", "Kuramoto", "SupHopf", "ReducedWongWang", "ReducedWongWangExcInh", "JansenRit",

@@ -28,8 +28,9 @@ are consecutive lanes, so every load and store of the state and of the delay buf
   Balloon-Windkessel BOLD is integrated on the device (float64 state, as on the CPU), so only BOLD samples
   cross to the host; other post-processed monitors (TVB's HRF ``Bold``, spikes) get their interim averages
   copied back and post-processed on the host as on the CPU;
-- summaries (``run(summaries=[FCSummary(...)])``): a summarised monitor's samples after the transient stay on
-  the device and :mod:`brainsweep.engine.cuda_summaries` computes the FC and the fit there; a chunk's samples
+- summaries (``run(summaries=[FCSummary(...), FCDSummary(...)])``): a summarised monitor's samples after the
+  transient stay on the device and :mod:`brainsweep.engine.cuda_summaries` computes the FC and the fit, or the
+  FCD, there; a chunk's samples
   cross to the host only when a member diverges in it (for its divergence time).
 
 The summation order of the coupling differs from the CPU kernel's blocked order, so float64 results agree

@@ -126,8 +126,9 @@ class Simulator:
         for ``backend="cuda"``, ``cuda_lanes_per_block`` and ``cuda_node_threads`` (the block shape),
         ``cuda_unroll`` (edges summed per pass, default 4), ``cuda_max_registers`` (a register cap per thread,
         for occupancy), ``cuda_lanes_per_thread`` (members each thread integrates, sharing its edge offsets;
-        default by batch size) and ``cuda_max_lanes`` (members per device batch; default: what fits in 80% of
-        the GPU's free memory).
+        default by batch size), ``cuda_max_lanes`` (members per device batch; default: what fits in 80% of
+        the GPU's free memory) and ``cuda_fcd_buffer_bytes`` (the window FCs of an ``FCDSummary`` are computed
+        for as many members at once as fit in this many bytes; default 512 MiB).
     backend : {"cpu", "cuda"}
         Where the kernel runs. ``"cuda"`` runs the same model, coupling, noise and monitor code on an NVIDIA
         GPU (:mod:`brainsweep.engine.cuda`; install ``brainsweep[gpu]``); the noise is the same as on the
@@ -206,7 +207,7 @@ class Simulator:
         if self.backend not in _BACKENDS:
             raise ValueError(f"Simulator.backend must be one of {_BACKENDS}, got {self.backend!r}")
         allowed = ("unroll", "cache_bytes", "cuda_lanes_per_block", "cuda_node_threads", "cuda_unroll", "cuda_max_lanes",
-                   "cuda_max_registers", "cuda_lanes_per_thread")
+                   "cuda_max_registers", "cuda_lanes_per_thread", "cuda_fcd_buffer_bytes")
         unknown = set(self.kernel_options) - set(allowed)
         if unknown:
             raise ValueError(f"Simulator.kernel_options: unknown key(s) {sorted(unknown)}; allowed: {', '.join(allowed)}")
@@ -956,12 +957,21 @@ class Simulator:
             self._check_divergence(st, records, B, dt)
         values = {}
         if on_gpu:
-            from .cuda_summaries import summarise
+            from .cuda_summaries import FCD_BUFFER_BYTES, summarise, summarise_fcd
+            from .summaries import FCDSummary
 
+            times_of = {summary.name: times for summary, _m, _v, times in summaries}
             for m, series_list in kept_series.items():
                 for series in series_list:
-                    mask = series.summary.pair_mask(N, self._hemispheres())
-                    values[series.summary.name] = (summarise(series, mask), int(mask.sum()))
+                    summary = series.summary
+                    if isinstance(summary, FCDSummary):
+                        width, starts = summary.windows(times_of[summary.name])
+                        got = summarise_fcd(series, width, starts, self.kernel_options.get("cuda_fcd_buffer_bytes",
+                                                                                             FCD_BUFFER_BYTES))
+                        values[summary.name] = (got, width, starts)
+                    else:
+                        mask = summary.pair_mask(N, self._hemispheres())
+                        values[summary.name] = (summarise(series, mask), int(mask.sum()))
         elapsed = time.perf_counter() - t0
         ds = self._dataset(outs, sample_steps, n_voi, spaces, B, members, user_seeds, user_batch, is_batch, st,
                            elapsed, n_steps, K, H, omit=device_only)
@@ -978,11 +988,11 @@ class Simulator:
 
     def _check_summaries(self, summaries, n_steps: int, first_step: int | None = None) -> list:
         """``[(summary, monitor index, variable index, sample times)]``, every field checked before anything runs."""
-        from .summaries import FCSummary
+        from .summaries import SUMMARIES
 
         if summaries is None:
             return []
-        if isinstance(summaries, FCSummary):
+        if isinstance(summaries, SUMMARIES):
             summaries = [summaries]
         names = self._monitor_names()
         taken = set(names) | {"diverged", "divergence_time"}
@@ -990,10 +1000,11 @@ class Simulator:
         first = self.current_step + 1 if first_step is None else first_step
         out = []
         for k, summary in enumerate(summaries):
-            if not isinstance(summary, FCSummary):
-                raise ValueError(f"summaries[{k}] must be an FCSummary, got {type(summary).__name__}")
+            if not isinstance(summary, SUMMARIES):
+                raise ValueError(f"summaries[{k}] must be an FCSummary or an FCDSummary, got {type(summary).__name__}")
+            kind = type(summary).__name__
             if summary.monitor not in names:
-                raise ValueError(f"FCSummary.monitor {summary.monitor!r}: allowed {names} (this simulator's monitors)")
+                raise ValueError(f"{kind}.monitor {summary.monitor!r}: allowed {names} (this simulator's monitors)")
             m = names.index(summary.monitor)
             mon = self.monitors[m]
             times = np.asarray(mon.step_times(mon.sample_steps(first, n_steps, self.integrator.dt), self.integrator.dt),
@@ -1001,7 +1012,7 @@ class Simulator:
             variables = [vois[i] for i in mon.voi_indices(len(vois))]
             M = len(self._output_space(mon)[1])
             summary.validate(M, variables, times, taken)
-            if summary.exclude_interhemispheric and summary.empirical is not None:
+            if getattr(summary, "exclude_interhemispheric", False) and summary.empirical is not None:
                 try:                      # before the run: hemispheres given, the connectome's, or from its labels
                     summary.pair_mask(M, self._hemispheres())
                 except ValueError as exc:
@@ -1027,10 +1038,22 @@ class Simulator:
         if free is None:
             return 1 << 62
         per_lane = bytes_per_lane(self, n_steps, chunk_steps)
-        for _summary, m, _v, times in summaries:
-            # kept samples (the kernel's dtype) and the float64 pairs, moments and fit
+        from .cuda_summaries import FCD_BUFFER_BYTES
+        from .summaries import FCDSummary
+
+        buffers = 0
+        for summary, m, _v, times in summaries:
+            # kept samples (the kernel's dtype) and the float64 pairs, moments and fit; an FCD's window moments
+            # and values per lane, and its window FCs in one buffer shared by groups of lanes
             M = len(self._output_space(self.monitors[m])[1])
-            per_lane += times.size * M * np.dtype(self.dtype).itemsize + (M * (M - 1) // 2 + 2 * M + 4) * 8
+            per_lane += times.size * M * np.dtype(self.dtype).itemsize
+            if isinstance(summary, FCDSummary):
+                K = summary.windows(times)[1].size
+                per_lane += (2 * K * M + K * (K - 1) // 2 + 2 * M + 4 * K + 4) * 8
+                buffers += self.kernel_options.get("cuda_fcd_buffer_bytes", FCD_BUFFER_BYTES)
+            else:
+                per_lane += (M * (M - 1) // 2 + 2 * M + 4) * 8
+        free -= min(buffers, free // 2)
         return max(1, int(0.8 * free // per_lane))
 
     def _run_in_parts(self, length: float, user_batch: dict, user_seeds: list, lanes: int,
@@ -1214,7 +1237,7 @@ class Simulator:
         the recorded series), and the series of ``omit`` (monitors summarised and not kept) left out."""
         if not summaries:
             return ds
-        from .summaries import fc_matrices, on_host
+        from .summaries import FCDSummary, fc_matrices, on_host
 
         names = self._monitor_names()
         labels = [str(x) for x in self.connectivity.region_labels]
@@ -1228,6 +1251,9 @@ class Simulator:
         for summary, m, _v, _times in summaries:
             if summary.name not in values:
                 new.update(on_host(summary, ds[names[m]], self._hemispheres()))
+                continue
+            if isinstance(summary, FCDSummary):
+                new.update(self._fcd_outputs(summary, *values[summary.name], _times, members, label))
                 continue
             got, n_pairs = values[summary.name]
             if summary.matrix:
@@ -1247,8 +1273,33 @@ class Simulator:
                   and not any(d in v.dims for v in ds.data_vars.values())]
         ds = ds.drop_dims(unused) if unused else ds
         for k, da in new.items():
-            ds[k] = da.drop_vars([c for c in da.coords if c not in ("region", "region_to")])
+            ds[k] = da.drop_vars([c for c in da.coords if c not in ("region", "region_to", "window", "window_to")])
         return ds
+
+    @staticmethod
+    def _fcd_outputs(summary, got: dict, width: int, starts: np.ndarray, times: np.ndarray, members: int,
+                     label) -> dict:
+        """An FCD summary's outputs from the GPU's values (the KS distance taken here, with ``features.fcd_ks``)."""
+        from .summaries import fc_matrices
+
+        period = features._sampling_period(times)
+        attrs = {"window_ms": width * period, "step_ms": (int(starts[1] - starts[0]) if starts.size > 1 else 0) * period,
+                 "transient_ms": summary.transient, "entries": summary.entries}
+        values = np.where(got["bad"][None, :], np.nan, got["values"])
+        out = {}
+        if summary.matrix:
+            t0 = times[features._drop_transient(times, float(summary.transient)) + starts]
+            coord = {"units": "ms", "long_name": "window start"}
+            out[summary.name] = label(fc_matrices(values, got["constant"], got["bad"], members), ("window", "window_to"),
+                                      {"window": ("window", t0, coord), "window_to": ("window_to", t0, coord)},
+                                      {"long_name": "functional connectivity dynamics", "units": "1", **attrs},
+                                      summary.name)
+        if summary.empirical is not None:
+            ks = features.fcd_ks(xr.DataArray(values[:, :members].T, dims=("batch", "pair")),
+                                 np.asarray(summary.empirical, dtype=np.float64))
+            out[f"{summary.name}_ks"] = label(ks.values, attrs={"long_name": "FCD Kolmogorov-Smirnov distance",
+                                                                 "units": "1", **attrs})
+        return out
 
     def reset(self) -> None:
         """Forget the current state: the next ``run`` starts again from the initial conditions."""

@@ -12,7 +12,7 @@ import numpy as np
 import xarray as xr
 
 from brainsweep.engine import datasets, features, monitors
-from brainsweep.engine.summaries import FCSummary
+from brainsweep.engine.summaries import FCDSummary, FCSummary
 
 from .spec import SweepSpec
 
@@ -126,25 +126,37 @@ def output_specs(spec: SweepSpec, sim) -> list[Output]:
     return outs
 
 
-#: Features the engine can compute where the simulation runs (:class:`~brainsweep.engine.summaries.FCSummary`).
-ENGINE_SUMMARISED = ("fc_fit", "fc_rmse", "fc")
+#: Features the engine can compute where the simulation runs (:mod:`brainsweep.engine.summaries`).
+ENGINE_SUMMARISED = ("fc_fit", "fc_rmse", "fc", "fcd_ks")
 
 
 def _summary_name(k: int) -> str:
-    """The engine summary of feature ``k`` (its outputs: ``{name}``, ``{name}_fit``, ``{name}_rmse``)."""
+    """The engine summary of feature ``k`` (its outputs: ``{name}``, ``{name}_fit``, ``{name}_rmse``,
+    ``{name}_ks``)."""
     return f"feature{k}"
 
 
-def run_summaries(spec: SweepSpec, sim) -> list[FCSummary]:
-    """The FC features to hand to ``Simulator.run(summaries=...)``: with ``backend="cuda"`` the engine computes
-    them on the GPU and the series they come from stay there (unless another feature reads them); on the CPU
-    none (``compute`` derives them from the series, the reference the GPU's values are tested against)."""
+def _fcd_window(feat: dict) -> tuple[float, float]:
+    """An ``fcd_ks`` feature's window and step (ms)."""
+    return float(feat.get("window", 21600.0)), float(feat.get("step", 7200.0))
+
+
+def run_summaries(spec: SweepSpec, sim) -> list:
+    """The FC and FCD features to hand to ``Simulator.run(summaries=...)``: with ``backend="cuda"`` the engine
+    computes them on the GPU and the series they come from stay there (unless another feature reads them); on
+    the CPU none (``compute`` derives them from the series, the reference the GPU's values are tested against)."""
     if getattr(sim, "backend", "cpu") != "cuda":
         return []
     read = {f["monitor"] for f in spec.features if f["name"] not in ENGINE_SUMMARISED}
     out = []
     for k, feat in enumerate(spec.features):
         if feat["name"] not in ENGINE_SUMMARISED:
+            continue
+        if feat["name"] == "fcd_ks":
+            window, step = _fcd_window(feat)
+            out.append(FCDSummary(monitor=feat["monitor"], transient=spec.transient, window=window, step=step,
+                                  empirical=empirical_fcd_values(feat["empirical"]), variable=feat.get("variable"),
+                                  entries="full", keep_series=feat["monitor"] in read, name=_summary_name(k)))
             continue
         emp = None if feat["name"] == "fc" else empirical_fc(feat["empirical"]).values
         out.append(FCSummary(monitor=feat["monitor"], transient=spec.transient, empirical=emp,
@@ -159,7 +171,7 @@ def compute(spec: SweepSpec, sim, ds: xr.Dataset, outputs: list[Output]) -> dict
 
     A point's features do not depend on the batch it was simulated in: the engine's features compute each
     member on its own (``tests/engine/test_features.py`` checks it bit for bit). FC features the engine already
-    computed (``run_summaries``: ``feature{k}_fit`` ...) are taken from ``ds``.
+    computed (``run_summaries``: ``feature{k}_fit``, ``feature{k}_ks`` ...) are taken from ``ds``.
     """
     results: dict[str, np.ndarray] = {}
     it = iter(outputs)
@@ -167,7 +179,7 @@ def compute(spec: SweepSpec, sim, ds: xr.Dataset, outputs: list[Output]) -> dict
     for k, feat in enumerate(spec.features):
         kind = feat["name"]
         base = _summary_name(k)
-        done = {"fc_fit": f"{base}_fit", "fc_rmse": f"{base}_rmse", "fc": base}.get(kind)
+        done = {"fc_fit": f"{base}_fit", "fc_rmse": f"{base}_rmse", "fc": base, "fcd_ks": f"{base}_ks"}.get(kind)
         if done in ds:
             arr = np.asarray(ds[done].values, dtype=np.float64)
             results[next(it).name] = arr if "batch" in ds[done].dims else arr[None]
@@ -184,8 +196,8 @@ def compute(spec: SweepSpec, sim, ds: xr.Dataset, outputs: list[Output]) -> dict
                      hemispheres=hemispheres if feat.get("exclude_interhemispheric") else None)
             results[next(it).name] = np.asarray(val, dtype=np.float64).reshape(-1)
         elif kind == "fcd_ks":
-            fcd = features.fcd(da, window=float(feat.get("window", 21600.0)), step=float(feat.get("step", 7200.0)),
-                               transient=t, variable=feat.get("variable"), entries="full")
+            window, step = _fcd_window(feat)
+            fcd = features.fcd(da, window=window, step=step, transient=t, variable=feat.get("variable"), entries="full")
             results[next(it).name] = np.asarray(features.fcd_ks(fcd, empirical_fcd_values(feat["empirical"])),
                                                 dtype=np.float64).reshape(-1)
         elif kind == "synchrony":

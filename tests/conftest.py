@@ -9,6 +9,23 @@ sys.path.insert(0, str(Path(__file__).parent / "helpers"))
 
 
 
+#: Test files that take minutes (of CPU or of waiting on helpers and services), longest first: with pytest-xdist's
+#: --dist loadfile, files are handed out in collection order, so these go first and the short ones fill the gaps
+#: at the end, instead of one worker finishing a long file alone while the other has nothing left.
+LONG_FILES = ("deploy/test_container.py", "engine/test_cuda.py", "explore/test_optimize.py",
+              "explore/test_sweep_cluster.py", "deploy/test_slurm.py", "dashboards/test_browser.py",
+              "examples/test_gallery.py", "deploy/test_kubernetes.py", "storage/test_object_storage.py")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Long files first (see LONG_FILES); the order within a file is kept."""
+    def rank(item):
+        path = item.nodeid.split("::")[0].removeprefix("tests/")
+        return LONG_FILES.index(path) if path in LONG_FILES else len(LONG_FILES)
+
+    items.sort(key=rank)       # stable
+
+
 def pytest_collection_finish(session):
     """Start the CUDA backend's slow helper processes now, in the background, if their tests were collected."""
     import importlib.util

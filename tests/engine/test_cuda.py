@@ -65,23 +65,27 @@ def test_kernel_compiles_to_ptx_offline(ptx, variant):
         assert rec[cc]["entry"] and rec[cc]["target"] and rec[cc]["bytes"] > 1000, (variant, cc)
 
 
-SUMMARY_KERNELS = [f"fc-summary-{k}-{d}" for d in ("float64", "float32") for k in ("moments", "pairs", "fit")
-                   if not (k == "fit" and d == "float32")]
+SUMMARY_KERNELS = [f"summary-{k}-{d}" for d in ("float64", "float32") for k in ("moments", "pairs", "pairs-columns", "fit")
+                   if not (k in ("fit", "pairs-columns") and d == "float32")]
 
 
 @pytest.mark.parametrize("kernel", SUMMARY_KERNELS)
-def test_fc_summary_kernels_compile_to_ptx_offline(ptx, kernel):
+def test_summary_kernels_compile_to_ptx_offline(ptx, kernel):
     rec = ptx["results"][kernel]
     for cc in ("sm_80", "sm_90"):
         assert rec[cc]["entry"] and rec[cc]["target"] and rec[cc]["bytes"] > 1000, (kernel, cc)
 
 
-def test_the_fc_summary_variants_fit_and_one_member_diverges(simulated):
+def test_the_summary_variants_fit_and_one_member_diverges(simulated):
     # the device's FC fit is compared with the host's only if there is a fit to compare: finite for every member
     # that did not diverge, NaN for the one that did
     for name in ("rww-balloon-fc-summary-f64", "rww-balloon-fc-summary-f32", "g2d-split-device-batches-f64"):
         fit = simulated["results"][name]["fc_fit"]
         assert fit["finite"] == fit["samples"] > 0, name
+    for name in ("g2d-fcd-summary-upper-f64", "g2d-fcd-summary-full-f32"):
+        rec = simulated["results"][name]
+        assert rec["fcd_ks"]["finite"] == rec["fcd_ks"]["samples"] == 3, name
+        assert rec["fcd"]["finite"] == rec["fcd"]["samples"] == 3 * 7 * 7, name   # 7 windows, none constant
     diverging = simulated["results"]["linear-diverging-member-fc-summary-f64"]
     assert diverging["_diverged_members"] == 1
     assert (diverging["fc_fit"]["samples"], diverging["fc_fit"]["finite"]) == (2, 1)

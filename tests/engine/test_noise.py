@@ -13,7 +13,7 @@ from brainsweep.engine.rng import normals
 CONN = bs.Connectivity.from_tvb_data()
 
 
-def ou_samples(integrator, nsig, gamma=-10.0, length=1500.0, seeds=range(6)):
+def ou_samples(integrator, nsig, gamma=-10.0, length=500.0, seeds=range(6)):
     sim = bs.Simulator(CONN, bs.models.Linear(gamma=gamma), bs.coupling.Linear(a=0.0), integrator,
                        [bs.monitors.SubSample(period=0.5)], initial_conditions=np.zeros((1, 76)))
     seeds = list(seeds)
@@ -27,6 +27,8 @@ def test_ou_stationary_variance_matches_nsig_over_gamma(integrator, dt):
     nsig, gamma = 2e-3, -10.0
     x = ou_samples(integrator(dt=dt, noise=bs.noise.Additive(nsig=nsig)), nsig, gamma)
     expected = nsig / abs(gamma)
+    # ~410,000 nearly independent samples: a standard error of 0.2%; Euler's discrete-time variance is 1% above
+    # the continuous one (a factor 1 / (1 - |gamma| dt / 2)), Heun's 0.01% below
     assert abs(x.var() / expected - 1) < 0.02
     assert abs(x.mean()) < 0.02 * np.sqrt(expected)
 

@@ -1,6 +1,7 @@
 """Summaries returned instead of series (``Simulator.run(..., summaries=...)``): on the CPU they equal the
 features computed from the recorded series; bad fields get one clear error before anything runs. (The GPU's
-values against these: ``tests/helpers/cuda_equivalence.py``'s ``*-fc-summary-*`` variants.)"""
+values against these: ``tests/helpers/cuda_equivalence.py``'s ``*-fc-summary-*`` and ``*-fcd-summary-*``
+variants.)"""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 
 import brainsweep as bs
 from brainsweep.engine import features
-from brainsweep.engine.summaries import FCSummary
+from brainsweep.engine.summaries import FCDSummary, FCSummary
 
 N = 6
 
@@ -27,6 +28,7 @@ def _simulator(**kw):
 
 
 EMPIRICAL = np.corrcoef(np.random.default_rng(2).normal(size=(50, N)).T)
+EMPIRICAL_FCD = np.random.default_rng(3).uniform(-0.1, 0.9, 500)
 BATCH = dict(batch={"coupling.a": [0.1, 0.4, 0.8]}, seeds=[1, 2, 3])
 
 
@@ -48,6 +50,24 @@ def test_summaries_equal_the_features_of_the_series(exclude):
     assert ds["temporal_average"].dims == plain["temporal_average"].dims
 
 
+@pytest.mark.parametrize("entries", ["upper", "full"])
+def test_an_fcd_summary_equals_the_features_of_the_series(entries):
+    plain = _simulator().run(300.0, **BATCH)
+    fcd = features.fcd(plain["temporal_average"], window=40.0, step=10.0, transient=50.0, entries=entries)
+    ds = _simulator().run(300.0, **BATCH, summaries=[
+        FCDSummary(monitor="temporal_average", transient=50.0, window=40.0, step=10.0, empirical=EMPIRICAL_FCD,
+                   entries=entries, matrix=True),
+        FCSummary(monitor="temporal_average", transient=50.0, empirical=EMPIRICAL, keep_series=True)])
+    np.testing.assert_array_equal(ds["fcd"].values, fcd.values)
+    assert ds["fcd"].dims == ("batch", "window", "window_to") and ds.sizes["window"] == 22
+    np.testing.assert_array_equal(ds["fcd"]["window"].values, fcd["window"].values)
+    ks = features.fcd_ks(fcd, EMPIRICAL_FCD).values
+    np.testing.assert_array_equal(ds["fcd_ks"].values, ks)
+    assert np.all((ks > 0) & (ks < 1))                          # a real distance, not NaN or 0
+    # one series, two summaries of it (one keeps it): kept once, equal to the plain run's
+    np.testing.assert_array_equal(ds["temporal_average"].values, plain["temporal_average"].values)
+
+
 def test_a_kept_series_is_the_series_of_a_run_without_summaries():
     plain = _simulator().run(300.0, **BATCH)
     ds = _simulator().run(300.0, **BATCH, summaries=[FCSummary(transient=50.0, empirical=EMPIRICAL,
@@ -66,7 +86,22 @@ def test_a_kept_series_is_the_series_of_a_run_without_summaries():
     (FCSummary(variable="V", empirical=EMPIRICAL), r"FCSummary.variable 'V': allowed \['S'\]"),
     (FCSummary(name="temporal_average", matrix=True), "already taken"),
     (FCSummary(), "nothing to compute"),
-    ("fc", "summaries\\[0\\] must be an FCSummary"),
+    ("fc", "summaries\\[0\\] must be an FCSummary or an FCDSummary"),
+    (FCDSummary(monitor="temporal_average", window=300.0, step=50.0, empirical=EMPIRICAL_FCD),
+     r"FCDSummary.window: 1 window of 300.0 ms every 50.0 ms fits"),
+    (FCDSummary(monitor="temporal_average", window=1.0, empirical=EMPIRICAL_FCD),
+     r"FCDSummary.window = 1.0 ms is 0 samples of 2 ms; need 2..150"),
+    (FCDSummary(monitor="temporal_average", window=20.0, step=0.5, empirical=EMPIRICAL_FCD),
+     r"FCDSummary.step = 0.5 ms is less than one sample \(2 ms\)"),
+    (FCDSummary(monitor="temporal_average", window=-3.0, empirical=EMPIRICAL_FCD),
+     r"FCDSummary.window must be a number of ms > 0, got -3.0"),
+    (FCDSummary(monitor="temporal_average", window=20.0, step=10.0, entries="diag", empirical=EMPIRICAL_FCD),
+     r"FCDSummary.entries must be 'upper' or 'full', got 'diag'"),
+    (FCDSummary(monitor="temporal_average", window=20.0, step=10.0, empirical=[np.nan]),
+     "FCDSummary.empirical has no finite values"),
+    (FCDSummary(monitor="temporal_average", window=20.0, step=10.0), "FCDSummary: nothing to compute"),
+    (FCDSummary(monitor="temporal_average", window=20.0, step=10.0, name="temporal_average", matrix=True,
+                empirical=EMPIRICAL_FCD), "already taken"),
 ])
 def test_bad_fields_fail_before_running(summary, message):
     sim = _simulator()

@@ -59,6 +59,8 @@ FC = {
                  {"name": "fc", "monitor": "temporal_average"},
                  {"name": "fc_rmse", "monitor": "temporal_average", "empirical": "hcp80",
                   "exclude_interhemispheric": True},
+                 {"name": "fcd_ks", "monitor": "temporal_average", "empirical": "hcp80", "window": 200.0,
+                  "step": 100.0},
                  {"name": "mean", "monitor": "temporal_average"}],
     "length": 1500.0,
     "transient": 500.0,
@@ -68,7 +70,7 @@ FC = {
 
 
 def test_fc_features_left_to_the_engine_equal_those_measured_from_the_series():
-    """What a GPU worker does (``run_summaries``: the engine computes the FC features, the series it no longer
+    """What a GPU worker does (``run_summaries``: the engine computes the FC and FCD features, the series it no longer
     needs stay on the device), here with the CPU engine's summaries: the same stored numbers as measuring the
     recorded series."""
     from types import SimpleNamespace
@@ -81,16 +83,19 @@ def test_fc_features_left_to_the_engine_equal_those_measured_from_the_series():
     run = dict(batch=build.batch_values(sim, [{"coupling.a": 0.1}, {"coupling.a": 0.3}]), seeds=[5, 6])
     assert measure.run_summaries(spec, sim) == []                    # the CPU keeps measuring the series
     summaries = measure.run_summaries(spec, SimpleNamespace(backend="cuda", connectivity=sim.connectivity))
-    assert [s.name for s in summaries] == ["feature0", "feature1", "feature2"]
-    assert [s.keep_series for s in summaries] == [False, True, True]   # `mean` still reads temporal_average
+    assert [s.name for s in summaries] == ["feature0", "feature1", "feature2", "feature3"]
+    assert [s.keep_series for s in summaries] == [False, True, True, True]   # `mean` still reads temporal_average
+    assert [type(s).__name__ for s in summaries] == ["FCSummary"] * 3 + ["FCDSummary"]
+    assert summaries[3].entries == "full" and (summaries[3].window, summaries[3].step) == (200.0, 100.0)
     plain = sim.run(spec.length, **run)
     sim.reset()
     summarised = sim.run(spec.length, **run, summaries=summaries)
     assert "balloon_windkessel" not in summarised and "temporal_average" in summarised
     expected = measure.compute(spec, sim, plain, outputs)
     got = measure.compute(spec, sim, summarised, outputs)
-    assert expected.keys() == got.keys() == {"fc_fit", "fc", "fc_rmse", "mean"}
+    assert expected.keys() == got.keys() == {"fc_fit", "fc", "fc_rmse", "fcd_ks", "mean"}
+    assert "feature3_ks" in summarised
     for name in expected:
         assert got[name].shape == expected[name].shape
         np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
-    assert np.isfinite(got["fc_fit"]).all() and np.isfinite(got["fc_rmse"]).all()
+    assert np.isfinite(got["fc_fit"]).all() and np.isfinite(got["fc_rmse"]).all() and np.isfinite(got["fcd_ks"]).all()

