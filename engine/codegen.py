@@ -135,9 +135,10 @@ def _voi_code(expr: str, names: dict[str, str]) -> str:
     return ast.unparse(R().visit(tree))
 
 
-def emit_prelude(e: "_Emitter", spec: KernelSpec, imports: list[str]) -> None:
+def emit_prelude(e: "_Emitter", spec: KernelSpec, imports: list[str], target: str = "cuda") -> None:
     """Emit a kernel module's imports (``imports`` after the common ones), its name table for ``spec.dtype``
-    and the model's and coupling's scalar functions (``inline``); shared by the CPU and CUDA generators."""
+    and ``target`` (``"cpu"``: the separately compiled wrappers of ``fastmath``) and the model's and
+    coupling's scalar functions (``inline``); shared by the CPU and CUDA generators."""
     T = spec.dtype
     e(0, "import numpy as np")
     e(0, "from brainsweep.engine.fastmath import *  # noqa: F401,F403")
@@ -145,7 +146,7 @@ def emit_prelude(e: "_Emitter", spec: KernelSpec, imports: list[str]) -> None:
         e(0, line)
     e(0, "U = np.uint64")
     e(0, f"_T = np.{T}")
-    for public, impl in fastmath.KERNEL_NAMES[T].items():
+    for public, impl in (fastmath.CPU_KERNEL_NAMES if target == "cpu" else fastmath.KERNEL_NAMES)[T].items():
         e(0, f"{public} = {impl}")
     for public, impl in fastmath.COMMON_NAMES.items():
         e(0, f"{public} = {impl}")
@@ -380,7 +381,7 @@ def _emit_cpu_header(spec: KernelSpec, kind: str, summary: dict) -> "_Emitter":
     emit_prelude(e, spec, [
         "from brainsweep.engine.fastmath import inline, select, select_min, select_max",
         "from brainsweep.engine.rng import GOLDEN, splitmix64, normal_pair64, normal_pair32, normal_pair32_split",
-        "from brainsweep.engine._numba_support import kernel_jit"])
+        "from brainsweep.engine._numba_support import kernel_jit"], target="cpu")
     return e
 
 

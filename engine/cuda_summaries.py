@@ -128,10 +128,11 @@ class DeviceSeries:
     """The samples of one monitor variable after the transient, kept on the GPU chunk by chunk.
 
     ``take(out, c, n_voi)`` is called after each kernel chunk with the device buffer of that chunk's ``c``
-    samples (``(c, n_voi, N, B)``); samples before index ``drop`` (the transient) are skipped."""
+    samples (``(c, n_voi, N, B)``); samples before index ``drop`` (the transient) are skipped. Summaries of the
+    same variable after the same transient (an FC and an FCD of the BOLD) share one."""
 
-    def __init__(self, summary, drop: int, total: int, variable: int, N: int, B: int, dtype):
-        self.summary, self.drop, self.variable = summary, int(drop), int(variable)
+    def __init__(self, drop: int, total: int, variable: int, N: int, B: int, dtype):
+        self.drop, self.variable = int(drop), int(variable)
         self.N, self.B, self.NB = N, B, N * B
         self.T = int(total) - self.drop
         self.data = cuda.device_array(self.T * self.NB, dtype=dtype)
@@ -163,10 +164,10 @@ def _check_complete(series) -> None:
         raise RuntimeError(f"internal error: {series.seen} samples seen, {series.drop + series.T} expected")
 
 
-def summarise(series: DeviceSeries, mask: np.ndarray) -> dict[str, np.ndarray]:
-    """``fit`` and ``rmse`` ``(B,)`` (with an empirical FC; ``mask``: the fitted pairs), and with ``matrix`` the
-    ``pairs`` ``(P, B)`` of the upper triangle, ``constant`` ``(N, B)`` and ``bad`` ``(B,)``, computed on the GPU
-    from ``series``."""
+def summarise(series: DeviceSeries, summary, mask: np.ndarray) -> dict[str, np.ndarray]:
+    """An ``FCSummary`` on the GPU: ``fit`` and ``rmse`` ``(B,)`` (with an empirical FC; ``mask``: the fitted
+    pairs), and with ``matrix`` the ``pairs`` ``(P, B)`` of the upper triangle, ``constant`` ``(N, B)`` and ``bad``
+    ``(B,)``, computed from ``series``."""
     _check_complete(series)
     N, B, T = series.N, series.B, series.T
     tol = constant_tolerance(T)
@@ -178,7 +179,6 @@ def summarise(series: DeviceSeries, mask: np.ndarray) -> dict[str, np.ndarray]:
                                     cuda.to_device(pi.astype(np.int64)), cuda.to_device(pj.astype(np.int64)),
                                     mean, norm, tol, bad, fc)
     out: dict[str, np.ndarray] = {}
-    summary = series.summary
     if summary.empirical is not None:
         # pair index of (i, j), i < j, in triu order
         index = np.full((N, N), -1, dtype=np.int64)
@@ -197,15 +197,16 @@ def summarise(series: DeviceSeries, mask: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def summarise_fcd(series: DeviceSeries, width: int, starts: np.ndarray, buffer_bytes: int = FCD_BUFFER_BYTES
-                  ) -> dict[str, np.ndarray]:
-    """An FCD on the GPU: ``values`` ``(Q, B)``, the upper triangles (``Q = K (K - 1) / 2`` for ``K`` windows of
-    ``width`` samples starting at ``starts``), ``constant`` ``(K, B)`` (windows whose FC is constant) and ``bad``
-    ``(B,)``. ``series.summary.entries`` says which FC entries each window contributes (see ``features.fcd``)."""
+def summarise_fcd(series: DeviceSeries, summary, width: int, starts: np.ndarray,
+                  buffer_bytes: int = FCD_BUFFER_BYTES) -> dict[str, np.ndarray]:
+    """An ``FCDSummary`` on the GPU: ``values`` ``(Q, B)``, the upper triangles (``Q = K (K - 1) / 2`` for ``K``
+    windows of ``width`` samples starting at ``starts``), ``constant`` ``(K, B)`` (windows whose FC is constant)
+    and ``bad`` ``(B,)``. ``summary.entries`` says which FC entries each window contributes (see
+    ``features.fcd``)."""
     _check_complete(series)
     N, B, NB = series.N, series.B, series.NB
     K = int(starts.size)
-    if series.summary.entries == "full":
+    if summary.entries == "full":
         pi, pj = (a.ravel() for a in np.indices((N, N)))
     else:
         pi, pj = np.triu_indices(N, k=1)

@@ -889,11 +889,15 @@ class Simulator:
             device = DeviceRun(spec, st, [_on_device_bold(m) for m in mons], mons, dt, connections, N, B, H, C, S,
                                dtype, chunk, n_voi, isteps, keys,
                                keep_arr, wsum, stim_w, (ps, pl, pr, pf), self.kernel_options)
-            kept_series = {}
+            kept_series, series_of = {}, {}
             for summary, m, v, times in summaries:
                 if m in on_device:
                     drop = features._drop_transient(times, float(summary.transient))
-                    kept_series.setdefault(m, []).append(DeviceSeries(summary, drop, times.size, v, N, B, dtype))
+                    same = [x for x in kept_series.get(m, []) if (x.variable, x.drop) == (v, drop)]
+                    if not same:
+                        same = [DeviceSeries(drop, times.size, v, N, B, dtype)]
+                        kept_series.setdefault(m, []).append(same[0])
+                    series_of[summary.name] = same[0]
         done = 0
         while done < n_steps:
             n = min(chunk, n_steps - done)
@@ -960,18 +964,18 @@ class Simulator:
             from .cuda_summaries import FCD_BUFFER_BYTES, summarise, summarise_fcd
             from .summaries import FCDSummary
 
-            times_of = {summary.name: times for summary, _m, _v, times in summaries}
-            for m, series_list in kept_series.items():
-                for series in series_list:
-                    summary = series.summary
-                    if isinstance(summary, FCDSummary):
-                        width, starts = summary.windows(times_of[summary.name])
-                        got = summarise_fcd(series, width, starts, self.kernel_options.get("cuda_fcd_buffer_bytes",
-                                                                                             FCD_BUFFER_BYTES))
-                        values[summary.name] = (got, width, starts)
-                    else:
-                        mask = summary.pair_mask(N, self._hemispheres())
-                        values[summary.name] = (summarise(series, mask), int(mask.sum()))
+            for summary, _m, _v, times in summaries:
+                series = series_of.get(summary.name)
+                if series is None:
+                    continue
+                if isinstance(summary, FCDSummary):
+                    width, starts = summary.windows(times)
+                    got = summarise_fcd(series, summary, width, starts,
+                                        self.kernel_options.get("cuda_fcd_buffer_bytes", FCD_BUFFER_BYTES))
+                    values[summary.name] = (got, width, starts)
+                else:
+                    mask = summary.pair_mask(N, self._hemispheres())
+                    values[summary.name] = (summarise(series, summary, mask), int(mask.sum()))
         elapsed = time.perf_counter() - t0
         ds = self._dataset(outs, sample_steps, n_voi, spaces, B, members, user_seeds, user_batch, is_batch, st,
                            elapsed, n_steps, K, H, omit=device_only)
@@ -1041,12 +1045,16 @@ class Simulator:
         from .cuda_summaries import FCD_BUFFER_BYTES
         from .summaries import FCDSummary
 
-        buffers = 0
-        for summary, m, _v, times in summaries:
-            # kept samples (the kernel's dtype) and the float64 pairs, moments and fit; an FCD's window moments
-            # and values per lane, and its window FCs in one buffer shared by groups of lanes
+        buffers, kept = 0, set()
+        for summary, m, v, times in summaries:
+            # kept samples (the kernel's dtype; one copy per variable and transient) and the float64 pairs,
+            # moments and fit; an FCD's window moments and values per lane, and its window FCs in one buffer
+            # shared by groups of lanes
             M = len(self._output_space(self.monitors[m])[1])
-            per_lane += times.size * M * np.dtype(self.dtype).itemsize
+            drop = features._drop_transient(times, float(summary.transient))
+            if (m, v, drop) not in kept:
+                kept.add((m, v, drop))
+                per_lane += (times.size - drop) * M * np.dtype(self.dtype).itemsize
             if isinstance(summary, FCDSummary):
                 K = summary.windows(times)[1].size
                 per_lane += (2 * K * M + K * (K - 1) // 2 + 2 * M + 4 * K + 4) * 8
