@@ -1293,7 +1293,7 @@ class Simulator:
         period = features._sampling_period(times)
         attrs = {"window_ms": width * period, "step_ms": (int(starts[1] - starts[0]) if starts.size > 1 else 0) * period,
                  "transient_ms": summary.transient, "entries": summary.entries}
-        values = np.where(got["bad"][None, :], np.nan, got["values"])
+        values = got["values"]        # NaN for members with non-finite samples (the pair kernel's rule)
         out = {}
         if summary.matrix:
             t0 = times[features._drop_transient(times, float(summary.transient)) + starts]

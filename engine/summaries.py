@@ -232,10 +232,6 @@ class FCDSummary(_Common):
             if not np.isfinite(emp).any():
                 raise ValueError("FCDSummary.empirical has no finite values (give FCD matrices or values)")
 
-    def empirical_values(self) -> np.ndarray:
-        """The empirical distribution as ``features.fcd_ks`` pools it."""
-        return np.asarray(features._fcd_sample(np.asarray(self.empirical, dtype=np.float64)).values).ravel()
-
     def host(self, series: xr.DataArray, hemispheres) -> dict[str, xr.DataArray]:
         """This summary's outputs from a recorded series (:mod:`brainsweep.engine.features`)."""
         fcd = features.fcd(series, window=self.window, step=self.step, transient=self.transient,
