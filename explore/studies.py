@@ -12,8 +12,9 @@ Study storage: by default an Optuna journal file next to the results (``results.
 
 Trials whose task fails (worker killed more often than ``retries``, or an error) are told FAIL with the reason;
 trials left RUNNING by a client that was killed are found on the next start (their owner process is gone, or
-they are older than ``stale_after_s``), marked FAIL as abandoned and asked again with the same parameters.
-Abandoned trials do not count towards ``trials``.
+they are older than ``stale_after_s``; a trial the client was killed too early to stamp with its owner, when no
+other client registered in the study may still be running), marked FAIL as abandoned and asked again with the
+same parameters. Abandoned trials do not count towards ``trials``.
 
 Several clients may run the same study at once (e.g. two ``optimize`` commands on one PostgreSQL storage): before
 each batch a client asks only for what the study still lacks, counting every client's running trials, and a
@@ -211,19 +212,62 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _recover_abandoned(study, stale_after_s: float, write) -> int:
-    """Trials RUNNING for a client that is gone: FAIL (abandoned) and ask their parameters again."""
+#: a client stamps a trial with its owner right after asking it (the sampler's work for one trial lies in
+#: between); a trial without an owner for longer than this was asked by a client that stopped in between
+ORPHAN_GRACE_S = 600.0
+_CLIENT_KEY = "brainsweep_client:"
+
+
+def _register(study, owner: dict) -> None:
+    """Record this client in the study (one key per run, so concurrent clients never overwrite each other)."""
+    study.set_user_attr(_CLIENT_KEY + owner["run"], {**owner, "since": datetime.datetime.now().isoformat()})
+
+
+def _unregister(study, owner: dict) -> None:
+    try:
+        entry = study.user_attrs.get(_CLIENT_KEY + owner["run"])
+        if entry is not None:
+            study.set_user_attr(_CLIENT_KEY + owner["run"], {**entry, "ended": True})
+    except Exception:  # noqa: BLE001 - never hide the error that ended the run; a dead pid says the same later
+        pass
+
+
+def _gone(client: dict, me: dict) -> bool:
+    """Whether a registered client has certainly stopped (one on another host may be alive: unknown)."""
+    if client.get("ended"):
+        return True
+    if client.get("host") != me["host"]:
+        return False
+    pid = int(client.get("pid", -1))
+    # recovery runs before this run asks anything: a run of this very process is an earlier, ended call
+    return pid == me["pid"] or not _pid_alive(pid)
+
+
+def _recover_abandoned(study, stale_after_s: float, write, me: dict, now: datetime.datetime | None = None) -> int:
+    """Trials RUNNING for a client that is gone: FAIL (abandoned) and ask their parameters again.
+
+    A trial stamped with its owner is abandoned when the owner is a process of this host that is no longer running,
+    or when it is older than ``stale_after_s`` (an owner on another host). A trial without an owner was asked by a
+    client killed before it could stamp it: it is abandoned when every other client registered in the study before
+    the trial started has certainly stopped, or once it is older than ``ORPHAN_GRACE_S``.
+    """
     from optuna.trial import TrialState
 
-    now = datetime.datetime.now()
+    now = now or datetime.datetime.now()
+    others = [c for k, c in study.user_attrs.items()
+              if k.startswith(_CLIENT_KEY) and isinstance(c, dict) and c.get("run") != me["run"]]
     recovered = 0
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        owner = t.user_attrs.get("brainsweep_owner") or {}
-        pid = int(owner.get("pid", -1))
-        # recovery runs before this run asks anything: a trial of this very process is from an earlier, ended call
-        gone = owner.get("host") == socket.gethostname() and (pid == os.getpid() or not _pid_alive(pid))
-        old = t.datetime_start is not None and (now - t.datetime_start).total_seconds() > stale_after_s
-        if not (gone or old):
+        owner = t.user_attrs.get("brainsweep_owner")
+        age = (now - t.datetime_start).total_seconds() if t.datetime_start is not None else 0.0
+        if owner:
+            abandoned = _gone(owner, me) or age > stale_after_s
+        else:
+            started = t.datetime_start or now
+            live = [c for c in others if not _gone(c, me)
+                    and datetime.datetime.fromisoformat(c.get("since", "1970-01-01")) <= started]
+            abandoned = not live or age > ORPHAN_GRACE_S
+        if not abandoned:
             continue
         reason = "abandoned: its client stopped before the trial finished; asked again as a new trial"
         write([t.number], [t.params], None, [storage.TRIAL_FAILED], [reason])
@@ -372,10 +416,15 @@ def optimize(spec, store, trials: int, *, study_name: str | None = None, storage
                 values["intermediate_value"] = np.asarray(intermediate, dtype=np.float64)
             storage.write_trials(store, layout, numbers, values, states, errors)
 
-        report.abandoned_recovered = _recover_abandoned(study, stale_after_s, write)
-        report.previously_finished = _counted(study)
-        _run(c, study, study_spec, study_json, base, trials, write, report, quiet, retries, announce)
-        report.finished_total = _counted(study)
+        owner = _owner()
+        _register(study, owner)
+        try:
+            report.abandoned_recovered = _recover_abandoned(study, stale_after_s, write, owner)
+            report.previously_finished = _counted(study)
+            _run(c, study, study_spec, study_json, base, trials, write, report, quiet, retries, announce, owner)
+            report.finished_total = _counted(study)
+        finally:
+            _unregister(study, owner)
         _best(study, report)
     report.wall_s = time.perf_counter() - t_start
     return storage.open_results(store)
@@ -390,7 +439,7 @@ def _best(study, report: StudyReport) -> None:
 
 
 def _run(client, study, study_spec: StudySpec, study_json, base, trials: int, write, report, quiet, retries,
-         announce):
+         announce, owner):
     workers = list(client.scheduler_info(n_workers=-1)["workers"])
     report.workers = len(workers)
     report.dashboard = getattr(client, "dashboard_link", "") or ""
@@ -401,17 +450,17 @@ def _run(client, study, study_spec: StudySpec, study_json, base, trials: int, wr
         return
     base_future = share(client, base)
     with warmed_up(client, trial_tasks.warm_up, study_json, base):
-        _loop(client, study, study_spec, study_json, base_future, trials, write, report, quiet, retries)
+        _loop(client, study, study_spec, study_json, base_future, trials, write, report, quiet, retries, owner)
 
 
-def _loop(client, study, study_spec: StudySpec, study_json, base_future, trials: int, write, report, quiet, retries):
+def _loop(client, study, study_spec: StudySpec, study_json, base_future, trials: int, write, report, quiet, retries,
+          owner):
     from distributed import wait
     from optuna.trial import TrialState
 
     resources = task_resources(study_spec.sim.backend, client)
     workers = gpu_workers(client) if resources else list(client.scheduler_info(n_workers=-1)["workers"])
     dists = distributions(study_spec)
-    owner = _owner()
     search = study_spec.search
     pruning = search.prune_at is not None
     progress = Progress(max(trials - len(_committed(study)), 0), quiet=quiet, unit="trials")
@@ -434,9 +483,10 @@ def _loop(client, study, study_spec: StudySpec, study_json, base_future, trials:
                 missing = trials - len(_committed(study))
                 if missing <= 0:
                     break
-                ts = [study.ask(dists) for _ in range(min(search.batch_size, missing))]
-                for t in ts:
-                    t.set_user_attr("brainsweep_owner", owner)
+                ts = []
+                for _ in range(min(search.batch_size, missing)):
+                    ts.append(study.ask(dists))
+                    ts[-1].set_user_attr("brainsweep_owner", owner)    # at once: see _recover_abandoned
                 kept = _reserve(study, ts, trials)
                 report.surplus += len(ts) - len(kept)
                 ts = kept

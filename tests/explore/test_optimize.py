@@ -86,6 +86,10 @@ def test_study_resumes_after_the_client_is_killed_with_an_exact_trial_count(clus
     proc.wait(timeout=60)
     before = optuna.load_study(study_name="study-test", storage=journal(store)).get_trials()
     assert 4 <= len(counted(before)) < 12
+    # and, as when the kill lands between asking a trial and stamping it with its client, a trial with no owner
+    from brainsweep.explore.studies import distributions
+    orphan = optuna.load_study(study_name="study-test", storage=journal(store)).ask(
+        distributions(parse_study(yaml.safe_load(spec.read_text()))))
     again = cli(*args)
     out, err = again.communicate(timeout=600)
     assert again.returncode == 0, err
@@ -93,6 +97,7 @@ def test_study_resumes_after_the_client_is_killed_with_an_exact_trial_count(clus
     assert len(counted(trials)) == 12                                     # exactly the requested number
     assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
     abandoned = [t for t in trials if t.user_attrs.get("abandoned")]
+    assert orphan.number in {t.number for t in abandoned}
     assert all(t.state == TrialState.FAIL and "abandoned" in t.user_attrs["error"] for t in abandoned)
     retried = {t.user_attrs["retry_of"] for t in trials if "retry_of" in t.user_attrs}
     assert retried == {t.number for t in abandoned}                        # each asked again, same parameters

@@ -1,0 +1,95 @@
+"""Which RUNNING trials a resuming client takes as abandoned: stamped ones whose owner stopped, and trials asked
+by a client killed before it could stamp them (between ``study.ask`` and the stamp), unless another registered
+client may still own them. In-memory Optuna storage; no cluster."""
+import datetime
+import os
+import socket
+import subprocess
+import sys
+
+import optuna
+import pytest
+from optuna.distributions import FloatDistribution
+from optuna.trial import TrialState
+
+from brainsweep.explore import studies
+
+DISTS = {"coupling.a": FloatDistribution(0.0, 0.3)}
+
+
+def client(pid=None, host=None, run="r"):
+    return {"host": host or socket.gethostname(), "pid": pid or os.getpid(), "run": run}
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+@pytest.fixture
+def study():
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(storage=optuna.storages.InMemoryStorage())
+
+
+def recover(study, me, now=None, stale_after_s=3600.0):
+    rows = []
+    n = studies._recover_abandoned(study, stale_after_s, lambda numbers, *a: rows.extend(numbers), me, now=now)
+    return n, rows
+
+
+def test_a_stamped_trial_of_a_stopped_process_is_abandoned_and_asked_again(study):
+    live = study.ask(DISTS)
+    live.set_user_attr("brainsweep_owner", client(pid=os.getppid(), run="live"))
+    gone = study.ask(DISTS)
+    gone.set_user_attr("brainsweep_owner", client(pid=dead_pid(), run="gone"))
+    n, rows = recover(study, client(run="me"))
+    assert (n, rows) == (1, [gone.number])
+    t = study.trials[gone.number]
+    assert t.state == TrialState.FAIL and t.user_attrs["abandoned"] and "abandoned" in t.user_attrs["error"]
+    assert study.trials[live.number].state == TrialState.RUNNING
+    waiting = study.get_trials(states=(TrialState.WAITING,))
+    assert [(w.system_attrs["fixed_params"], w.user_attrs["retry_of"]) for w in waiting] == [(gone.params, gone.number)]
+
+
+def test_an_unstamped_trial_is_abandoned_when_no_other_client_can_own_it(study):
+    """The CI failure of 2026-11-27: a client killed between ask and stamp left a RUNNING trial that counted
+    forever, so the resumed study ended one trial short."""
+    killed = client(pid=dead_pid(), run="killed")
+    studies._register(study, killed)
+    orphan = study.ask(DISTS)
+    n, rows = recover(study, client(run="me"))
+    assert (n, rows) == (1, [orphan.number]) and study.trials[orphan.number].state == TrialState.FAIL
+    assert study.get_trials(states=(TrialState.WAITING,))[0].system_attrs["fixed_params"] == orphan.params
+
+
+def test_an_unstamped_trial_waits_while_a_client_that_may_own_it_runs(study):
+    elsewhere = client(host="other-host", run="elsewhere")               # alive or not: this host cannot tell
+    studies._register(study, elsewhere)
+    later = client(host="other-host", run="later")
+    orphan = study.ask(DISTS)
+    studies._register(study, later)                                      # registered after the trial: not its owner
+    me = client(run="me")
+    assert recover(study, me) == (0, [])
+    assert study.trials[orphan.number].state == TrialState.RUNNING
+    studies._unregister(study, elsewhere)                                # it ended: nothing can own the trial now
+    assert recover(study, me) == (1, [orphan.number])
+
+
+def test_an_unstamped_trial_older_than_the_grace_is_abandoned_whoever_runs(study):
+    studies._register(study, client(host="other-host", run="elsewhere"))
+    orphan = study.ask(DISTS)
+    me = client(run="me")
+    now = datetime.datetime.now() + datetime.timedelta(seconds=studies.ORPHAN_GRACE_S - 5)
+    assert recover(study, me, now=now) == (0, [])
+    now += datetime.timedelta(seconds=10)
+    assert recover(study, me, now=now) == (1, [orphan.number])
+
+
+def test_an_earlier_call_of_this_process_is_gone_but_this_one_is_not(study):
+    me = client(run="me")
+    earlier = client(run="earlier")                                      # same pid, another run: ended
+    assert studies._gone(earlier, me) and not studies._gone(client(pid=os.getppid(), run="x"), me)
+    assert studies._gone(dict(client(host="other-host"), ended=True), me)
+    assert not studies._gone(client(host="other-host"), me)
