@@ -14,7 +14,8 @@ Trials whose task fails (worker killed more often than ``retries``, or an error)
 trials left RUNNING by a client that was killed are found on the next start (their owner process is gone, or
 they are older than ``stale_after_s``; a trial the client was killed too early to stamp with its owner, when no
 other client registered in the study may still be running), marked FAIL as abandoned and asked again with the
-same parameters. Abandoned trials do not count towards ``trials``.
+same parameters; a client that runs out of work while the study is still short looks for such trials again.
+Abandoned trials do not count towards ``trials``.
 
 Several clients may run the same study at once (e.g. two ``optimize`` commands on one PostgreSQL storage): before
 each batch a client asks only for what the study still lacks, counting every client's running trials, and a
@@ -236,10 +237,10 @@ def _gone(client: dict, me: dict) -> bool:
     """Whether a registered client has certainly stopped (one on another host may be alive: unknown)."""
     if client.get("ended"):
         return True
-    if client.get("host") != me["host"]:
+    if client.get("run") == me["run"] or client.get("host") != me["host"]:
         return False
     pid = int(client.get("pid", -1))
-    # recovery runs before this run asks anything: a run of this very process is an earlier, ended call
+    # another run of this very process is an earlier call that has ended
     return pid == me["pid"] or not _pid_alive(pid)
 
 
@@ -421,7 +422,8 @@ def optimize(spec, store, trials: int, *, study_name: str | None = None, storage
         try:
             report.abandoned_recovered = _recover_abandoned(study, stale_after_s, write, owner)
             report.previously_finished = _counted(study)
-            _run(c, study, study_spec, study_json, base, trials, write, report, quiet, retries, announce, owner)
+            _run(c, study, study_spec, study_json, base, trials, write, report, quiet, retries, announce, owner,
+                 stale_after_s)
             report.finished_total = _counted(study)
         finally:
             _unregister(study, owner)
@@ -439,7 +441,7 @@ def _best(study, report: StudyReport) -> None:
 
 
 def _run(client, study, study_spec: StudySpec, study_json, base, trials: int, write, report, quiet, retries,
-         announce, owner):
+         announce, owner, stale_after_s):
     workers = list(client.scheduler_info(n_workers=-1)["workers"])
     report.workers = len(workers)
     report.dashboard = getattr(client, "dashboard_link", "") or ""
@@ -450,11 +452,12 @@ def _run(client, study, study_spec: StudySpec, study_json, base, trials: int, wr
         return
     base_future = share(client, base)
     with warmed_up(client, trial_tasks.warm_up, study_json, base):
-        _loop(client, study, study_spec, study_json, base_future, trials, write, report, quiet, retries, owner)
+        _loop(client, study, study_spec, study_json, base_future, trials, write, report, quiet, retries, owner,
+              stale_after_s)
 
 
 def _loop(client, study, study_spec: StudySpec, study_json, base_future, trials: int, write, report, quiet, retries,
-          owner):
+          owner, stale_after_s):
     from distributed import wait
     from optuna.trial import TrialState
 
@@ -495,6 +498,14 @@ def _loop(client, study, study_spec: StudySpec, study_json, base_future, trials:
                 submit(ts, "first" if pruning else "full")
             report.sampler_s += time.perf_counter() - t0
             if not in_flight:
+                # what the study still lacks runs on other clients, or was left by one killed since this run
+                # started (recovered at once, rather than on the next start)
+                if _counted(study) < trials:
+                    recovered = _recover_abandoned(study, stale_after_s, write, owner)
+                    report.abandoned_recovered += recovered
+                    if recovered:
+                        progress.total += recovered
+                        continue
                 break
             done, _ = wait(list(in_flight), return_when="FIRST_COMPLETED")
             for fut in done:

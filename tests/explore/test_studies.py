@@ -91,5 +91,35 @@ def test_an_earlier_call_of_this_process_is_gone_but_this_one_is_not(study):
     me = client(run="me")
     earlier = client(run="earlier")                                      # same pid, another run: ended
     assert studies._gone(earlier, me) and not studies._gone(client(pid=os.getppid(), run="x"), me)
+    assert not studies._gone(me, me)
     assert studies._gone(dict(client(host="other-host"), ended=True), me)
     assert not studies._gone(client(host="other-host"), me)
+
+
+@pytest.mark.cluster
+def test_a_trial_left_by_a_client_killed_during_the_run_is_taken_over_before_it_ends(tmp_path):
+    """A client killed (before stamping its trial) while this one runs: this one, finding the study short at the
+    end, recovers the trial and runs it again, so the study still ends with exactly the requested trials."""
+    import yaml
+
+    from tests.explore.test_optimize import STUDY, counted, journal
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(yaml.safe_dump(dict(STUDY, length=6000.0), sort_keys=False))
+    store = tmp_path / "s.zarr"
+    orphans = []
+
+    def killed_client_appears(_message):       # called once this run has recovered what it found at its start
+        study = optuna.load_study(study_name="study-test", storage=journal(store))
+        studies._register(study, client(pid=dead_pid(), run="killed"))
+        orphans.append(study.ask(DISTS).number)
+
+    report = studies.StudyReport(store=str(store))
+    studies.optimize(spec, store, 3, n_workers=1, announce=killed_client_appears, report=report)
+    trials = optuna.load_study(study_name="study-test", storage=journal(store)).get_trials()
+    assert len(counted(trials)) == 3 and report.abandoned_recovered == 1
+    assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
+    orphan = trials[orphans[0]]
+    assert orphan.state == TrialState.FAIL and orphan.user_attrs["abandoned"]
+    retry = next(t for t in trials if t.user_attrs.get("retry_of") == orphan.number)
+    assert retry.state == TrialState.COMPLETE and retry.params["coupling.a"] == orphan.params["coupling.a"]
