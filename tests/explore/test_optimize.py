@@ -85,7 +85,8 @@ def test_study_resumes_after_the_client_is_killed_with_an_exact_trial_count(clus
     os.killpg(os.getpgid(proc.pid), signal.SIGKILL)
     proc.wait(timeout=60)
     before = optuna.load_study(study_name="study-test", storage=journal(store)).get_trials()
-    assert 4 <= len(counted(before)) < 12
+    # rows are written before the study is told: the kill may land between the two for the last batch
+    assert 2 <= len(counted(before)) < 12
     # and, as when the kill lands between asking a trial and stamping it with its client, a trial with no owner
     from brainsweep.explore.studies import distributions
     orphan = optuna.load_study(study_name="study-test", storage=journal(store)).ask(
