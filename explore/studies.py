@@ -252,6 +252,7 @@ def _recover_abandoned(study, stale_after_s: float, write, me: dict, now: dateti
     client killed before it could stamp it: it is abandoned when every other client registered in the study before
     the trial started has certainly stopped, or once it is older than ``ORPHAN_GRACE_S``.
     """
+    from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
     now = now or datetime.datetime.now()
@@ -272,10 +273,13 @@ def _recover_abandoned(study, stale_after_s: float, write, me: dict, now: dateti
             continue
         reason = "abandoned: its client stopped before the trial finished; asked again as a new trial"
         write([t.number], [t.params], None, [storage.TRIAL_FAILED], [reason])
-        study._storage.set_trial_user_attr(t._trial_id, "abandoned", True)
-        study._storage.set_trial_user_attr(t._trial_id, "error", reason)
+        try:
+            study._storage.set_trial_user_attr(t._trial_id, "abandoned", True)
+            study._storage.set_trial_user_attr(t._trial_id, "error", reason)
+            _tell(study, t.number, state=TrialState.FAIL)
+        except UpdateFinishedTrialError:
+            continue          # another client recovered it first (the storage lets one of them finish it)
         study.enqueue_trial(t.params, user_attrs={"retry_of": t.number}, skip_if_exists=False)
-        _tell(study, t.number, state=TrialState.FAIL)
         recovered += 1
     return recovered
 

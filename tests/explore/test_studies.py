@@ -123,3 +123,16 @@ def test_a_trial_left_by_a_client_killed_during_the_run_is_taken_over_before_it_
     assert orphan.state == TrialState.FAIL and orphan.user_attrs["abandoned"]
     retry = next(t for t in trials if t.user_attrs.get("retry_of") == orphan.number)
     assert retry.state == TrialState.COMPLETE and retry.params["coupling.a"] == orphan.params["coupling.a"]
+
+
+def test_a_trial_another_client_recovered_first_is_left_to_it(study, monkeypatch):
+    """Two clients recovering at once: the one that finds the trial already finished does nothing more (no
+    second retry, no error)."""
+    gone = study.ask(DISTS)
+    gone.set_user_attr("brainsweep_owner", client(pid=dead_pid(), run="gone"))
+    seen = study.get_trials(deepcopy=True, states=(TrialState.RUNNING,))
+    assert recover(study, client(run="first")) == (1, [gone.number])
+    monkeypatch.setattr(study, "get_trials", lambda *a, **k: seen)           # the second listed it before that
+    n, _rows = recover(study, client(run="second"))
+    monkeypatch.undo()
+    assert n == 0 and len(study.get_trials(states=(TrialState.WAITING,))) == 1
