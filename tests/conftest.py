@@ -17,21 +17,6 @@ LONG_FILES = ("deploy/test_container.py", "engine/test_cuda.py", "explore/test_o
               "examples/test_gallery.py", "deploy/test_kubernetes.py", "storage/test_object_storage.py")
 
 
-def pytest_xdist_auto_num_workers(config):
-    """``-n logical`` (the README's command) and ``-n auto``: one worker more than the CPUs.
-
-    Much of the suite waits rather than computes (Dask clusters, Slurm, PostgreSQL, MinIO, podman and the browser
-    starting; CLIs in subprocesses), so with one worker per CPU the cores idle: on this project's 2-core VM the
-    suite took 16 min 51 s with 3 workers against about 18 min 15 s with 2 (CPUs 99.6% busy with 3).
-    ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides when set.
-    """
-    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
-        return None
-    import psutil
-
-    return (psutil.cpu_count(logical=config.option.numprocesses == "logical") or os.cpu_count() or 1) + 1
-
-
 def pytest_collection_modifyitems(session, config, items):
     """Long files first (see LONG_FILES); the order within a file is kept."""
     def rank(item):
