@@ -16,6 +16,7 @@ import yaml
 from optuna.trial import TrialState
 
 from brainsweep.explore import SpecError, parse_study
+from brainsweep.explore.studies import distributions
 from tests.helpers.cluster import ENV, Cluster, cli, free_port
 from tests.helpers.postgres import postgres_url  # noqa: F401 - fixture
 
@@ -88,7 +89,6 @@ def test_study_resumes_after_the_client_is_killed_with_an_exact_trial_count(clus
     # rows are written before the study is told: the kill may land between the two for the last batch
     assert 2 <= len(counted(before)) < 12
     # and, as when the kill lands between asking a trial and stamping it with its client, a trial with no owner
-    from brainsweep.explore.studies import distributions
     orphan = optuna.load_study(study_name="study-test", storage=journal(store)).ask(
         distributions(parse_study(yaml.safe_load(spec.read_text()))))
     again = cli(*args)

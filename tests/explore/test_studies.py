@@ -1,6 +1,7 @@
 """Which RUNNING trials a resuming client takes as abandoned: stamped ones whose owner stopped, and trials asked
 by a client killed before it could stamp them (between ``study.ask`` and the stamp), unless another registered
-client may still own them. In-memory Optuna storage; no cluster."""
+client may still own them; two clients recovering one trial. In-memory Optuna storage, but for one study run on a
+LocalCluster in which a client is killed mid-run."""
 import datetime
 import os
 import socket
@@ -10,9 +11,11 @@ import sys
 import optuna
 import pytest
 from optuna.distributions import FloatDistribution
+import yaml
 from optuna.trial import TrialState
 
 from brainsweep.explore import studies
+from tests.explore.test_optimize import STUDY, counted, journal
 
 DISTS = {"coupling.a": FloatDistribution(0.0, 0.3)}
 
@@ -100,10 +103,6 @@ def test_an_earlier_call_of_this_process_is_gone_but_this_one_is_not(study):
 def test_a_trial_left_by_a_client_killed_during_the_run_is_taken_over_before_it_ends(tmp_path):
     """A client killed (before stamping its trial) while this one runs: this one, finding the study short at the
     end, recovers the trial and runs it again, so the study still ends with exactly the requested trials."""
-    import yaml
-
-    from tests.explore.test_optimize import STUDY, counted, journal
-
     spec = tmp_path / "s.yaml"
     spec.write_text(yaml.safe_dump(dict(STUDY, length=6000.0), sort_keys=False))
     store = tmp_path / "s.zarr"
