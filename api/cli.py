@@ -83,7 +83,7 @@ def _build(args):
             raise SystemExit(f"brainsweep: unknown monitor {name!r}; choose from Raw, SubSample, TemporalAverage")
         monitors.append(cls() if name == "Raw" else cls(period=float(period) if period else 0.9765625))
     return bs.Simulator(conn, model, coupling, integrator, monitors, seed=args.seed, dtype=args.dtype,
-                        backend=args.backend)
+                        backend=args.backend, threads=args.threads)
 
 
 def simulate(args) -> int:
@@ -370,6 +370,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seeds", default=None, help="one seed per batch member, e.g. 0,1,2 or linspace(0,31,32)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    s.add_argument("--threads", type=int, default=1,
+                   help="CPU threads the batch is spread over (up to the number of cores; same numbers)")
     s.add_argument("--backend", default="cpu", choices=["cpu", "cuda"], help="where the kernel runs")
     s.add_argument("--gpu", dest="backend", action="store_const", const="cuda", help="same as --backend cuda")
     s.add_argument("-o", "--output", default=None, help="write the results as NetCDF")

