@@ -593,8 +593,7 @@ def print_f(rows, P, cpus):
         sn = B * many["length_ms"] / 1000 / many["wall_s"]
         body.append([B, f"{s1:.1f}", f"{sn:.1f}", f"{sn / s1:.2f}x", mem(many)])
     print(table(["B", "1 thread sim-s/s", f"{len(cpus)} threads sim-s/s", "speed-up", "peak RSS MiB (before)"], body))
-    print("\nA share of fewer than 9 members per thread runs one member per part (one member runs faster alone than "
-          "2-8 side by side, see `Simulator._thread_cuts`); larger shares run as one part per thread.")
+    print("\nOne contiguous part of the batch per thread (`Simulator._thread_cuts`), one kernel each.")
 
 
 def section_d(run, P, hcp):

@@ -74,10 +74,6 @@ class _RunState:
     device: dict | None = None         # backend "cuda": the device arrays (history, state, accumulators, balloon)
 
 
-#: With ``threads``, a batch whose share per thread is smaller than this runs one member per part.
-THREAD_PART_MIN = 9
-
-
 @functools.lru_cache(maxsize=None)
 def _version(pkg: str) -> str:
     try:
@@ -140,9 +136,8 @@ class Simulator:
         split automatically (a split run cannot be continued by a later ``run``).
     threads : int
         CPU threads a batch is spread over (default 1): the members are cut into ``threads`` contiguous parts
-        that run side by side, one kernel each (the kernels release the GIL), or into one member per part when a
-        thread's share is under :data:`THREAD_PART_MIN` members (a member alone runs faster than 2-8 side by
-        side). Each member's numbers are the same bits as in one kernel call; the result is the same dataset. A later
+        (at most one per member) that run side by side, one kernel each (the kernels release the GIL). Each
+        member's numbers are the same bits as in one kernel call; the result is the same dataset. A later
         ``run`` with the same batch, seeds and ``threads`` continues every part. Use up to the number of
         cores (``os.cpu_count()``); Dask workers of a sweep stay at 1, they are processes already.
     surface : Cortex, optional
@@ -704,11 +699,13 @@ class Simulator:
             return self._run_in_parts(length, user_batch, user_seeds, self._thread_cuts(members), chunk_steps,
                                       summaries, threaded=True)
         self._parts = None
-        # Lane loops of 5..15 are fully unrolled by LLVM and stay scalar; 16 lanes run faster than 8, so small
-        # batches get padding lanes (copies of the last member, discarded). Members are independent of the
-        # lanes beside them, so this changes no result.
+        # Lane loops of 9..15 are fully unrolled by LLVM and stay scalar; 16 lanes run faster, so such batches
+        # get padding lanes (copies of the last member, discarded). Up to 8 lanes the region kernel runs its
+        # model loop with the nodes inner (codegen.NODE_INNER_LANES), which vectorises; the surface kernel pads
+        # from 5. Members are independent of the lanes beside them, so this changes no result.
         on_gpu = self.backend == "cuda"
-        B = 16 if 4 < members < 16 and not on_gpu else members
+        narrow = 4 if self.surface is not None else max(codegen.NODE_INNER_LANES)
+        B = 16 if narrow < members < 16 and not on_gpu else members
         parsed = {k: np.concatenate([v, np.repeat(v[-1:], B - members, axis=0)]) for k, v in user_batch.items()}
         seeds = list(user_seeds) + [user_seeds[-1]] * (B - members)
         N = self._n_nodes()
@@ -1089,14 +1086,10 @@ class Simulator:
         return max(1, int(0.8 * free // per_lane))
 
     def _thread_cuts(self, members: int) -> list[int]:
-        """Where a batch is cut for ``threads``: one part per thread of at least :data:`THREAD_PART_MIN` members,
-        else one member per part (the threads take them in turn). Measured on one core (RWW, 76 regions,
-        float32, simulated s per wall s for the whole part): 1 member 52; 2, 3, 4 members 40, 21, 25; 8 members
-        (run as 16 lanes) 49; 16, 24, 32 members 98, 111, 115: parts of fewer members run faster one by one."""
-        threads = int(self.threads)
-        if -(-members // threads) < THREAD_PART_MIN:
-            return list(range(members + 1))
-        return [members * k // threads for k in range(threads + 1)]
+        """Where a batch is cut for ``threads``: ``min(threads, members)`` contiguous parts of equal size (one
+        member more in the last ones)."""
+        parts = min(int(self.threads), members)
+        return [members * k // parts for k in range(parts + 1)]
 
     def _run_in_parts(self, length: float, user_batch: dict, user_seeds: list, cuts: list[int],
                       chunk_steps: int | None, summaries=(), threaded: bool = False) -> xr.Dataset:

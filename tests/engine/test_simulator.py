@@ -36,9 +36,12 @@ def test_batch_member_does_not_depend_on_batch_or_position(dtype):
         np.testing.assert_array_equal(sub.temporal_average.values[k], full[p])
     big = rww_sim(dtype).run(150.0, batch={"coupling.a": np.tile(a, 7)}, seeds=seeds * 7)
     np.testing.assert_array_equal(big.temporal_average.values[33], full[33 % 5])
+    # 3 to 8 lanes run the model loop nodes-inner (codegen.NODE_INNER_LANES), 5 and 3 above, 8 here; 35 lanes-inner
+    eight = rww_sim(dtype).run(150.0, batch={"coupling.a": np.tile(a, 2)[:8]}, seeds=(seeds * 2)[:8])
+    np.testing.assert_array_equal(eight.temporal_average.values[6], full[1])
 
 
-@pytest.mark.parametrize("members,parts", [(5, 5), (20, 2)])   # one member per part; two parts of 10
+@pytest.mark.parametrize("members,parts", [(5, 2), (20, 2)])   # parts of 2 and 3 lanes; two of 10 (16 lanes)
 def test_threads_give_the_same_dataset_as_one_kernel_call(members, parts):
     batch = {"coupling.a": np.linspace(0.0, 0.6, members),
              "model.w": np.linspace(0.5, 0.9, members)[:, None] * np.ones(CONN.number_of_regions)}
