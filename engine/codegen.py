@@ -503,6 +503,12 @@ def generate(spec: KernelSpec) -> str:
         acc_offsets[m] = off
         off += len(spec.monitors[m].voi)
 
+    def node_loads(indent: int) -> None:
+        e(indent, "wsi = wself[U(i)]")
+        load_params(indent, ("region",))
+        if "weight_sum" in spec.coupling_post.args and not spec.node_scaling:
+            e(indent, "ws = wsum[U(i)]")
+
     if B in NODE_INNER_LANES:
         # 3 to 8 lanes: with the lanes inner, LLVM vectorises neither loop (interleave groups of 3-8 around the
         # model's exponentials), so the model ran scalar (RWW, 76 regions, float32: 14.5 us per step for 4 lanes
@@ -510,16 +516,10 @@ def generate(spec: KernelSpec) -> str:
         # (4 lanes: 4.1 us). Same operations per (node, lane), so the same numbers.
         e(3, f"for l in range({B}):")
         e(4, "for i in range(N):")
-        e(5, "wsi = wself[U(i)]")
-        load_params(5, ("region",))
-        if "weight_sum" in spec.coupling_post.args and not spec.node_scaling:
-            e(5, "ws = wsum[U(i)]")
+        node_loads(5)
     else:
         e(3, "for i in range(N):")
-        e(4, "wsi = wself[U(i)]")
-        load_params(4, ("region",))
-        if "weight_sum" in spec.coupling_post.args and not spec.node_scaling:
-            e(4, "ws = wsum[U(i)]")
+        node_loads(4)
         e(4, f"for l in range({B}):")
     e(5, f"m = i * {B} + l")
     load_params(5, ("lane", "full", "time"))
