@@ -231,7 +231,12 @@ def dashboard(args) -> int:
     if missing:
         print(f"brainsweep: no such store: {', '.join(missing)}", file=sys.stderr)
         return 2
-    server = serve(args.stores, address=args.address, port=args.port, show=False)
+    try:
+        server = serve(args.stores, address=args.address, port=args.port, show=False)
+    except OSError as exc:      # the port is taken (or the address is not this machine's): one line
+        print(f"brainsweep: cannot serve on {args.address}:{args.port}: {exc} (--port to choose another)",
+              file=sys.stderr)
+        return 2
     server.start()
     print(f"dashboard    http://{args.address}:{server.port}/  (Ctrl-C stops it)", flush=True)
     if not args.no_browser:

@@ -1,4 +1,5 @@
-"""The command line's ``simulate``: a batch spread over threads gives the numbers of one kernel call."""
+"""The command line: ``simulate`` spreads a batch over threads with the numbers of one kernel call; ``dashboard``
+on a taken port says so in one line."""
 import numpy as np
 import xarray as xr
 
@@ -20,3 +21,16 @@ def test_simulate_refuses_zero_threads_in_one_line(capsys):
     assert main([*ARGS, "--threads", "0"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "brainsweep: Simulator.threads must be a positive integer (CPU threads a batch is spread over), got 0"
+
+
+def test_dashboard_on_a_taken_port_is_one_line(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["dashboard", str(tmp_path), "--no-browser", "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"brainsweep: cannot serve on 127.0.0.1:{port}: ") and "Address already in use" in err
+    assert "\n" not in err

@@ -50,19 +50,28 @@ def settled(locator, timeout=30.0):
         prev = cur
 
 
-def serve(*stores):
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "brainsweep.cli", "dashboard", *map(str, stores), "--no-browser",
-                             "--port", str(port)], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines = []
-    while not any(x.startswith("dashboard") for x in lines) and len(lines) < 10:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-    assert any(f"http://127.0.0.1:{port}/" in x and x.startswith("dashboard") for x in lines), \
-        (lines, proc.stderr.read() if proc.poll() is not None else "")
-    return proc, f"http://127.0.0.1:{port}/"
+def serve(*stores, attempts: int = 3):
+    """The dashboard on a free port; another port if a parallel test took this one before the server bound it."""
+    for attempt in range(attempts):
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "brainsweep.cli", "dashboard", *map(str, stores),
+                                 "--no-browser", "--port", str(port)], env=ENV, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        lines = []
+        while not any(x.startswith("dashboard") for x in lines) and len(lines) < 10:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+        if any(f"http://127.0.0.1:{port}/" in x and x.startswith("dashboard") for x in lines):
+            return proc, f"http://127.0.0.1:{port}/"
+        try:
+            err = proc.communicate(timeout=30)[1]       # it closed its output: wait for it, keep why it stopped
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            err = proc.communicate()[1]
+        if "Address already in use" not in err or attempt == attempts - 1:
+            raise AssertionError(f"the dashboard did not start on port {port}: {lines} {err[-3000:]}")
 
 
 def open_page(browser, url):
