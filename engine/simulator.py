@@ -1132,8 +1132,7 @@ class Simulator:
         if threaded:
             from concurrent.futures import ThreadPoolExecutor
 
-            with ThreadPoolExecutor(max_workers=min(len(sims), int(self.threads)),
-                                    thread_name_prefix="brainsweep-part") as pool:
+            with ThreadPoolExecutor(max_workers=len(sims), thread_name_prefix="brainsweep-part") as pool:
                 parts = list(pool.map(run_part, range(len(sims))))
         else:
             parts = [run_part(k) for k in range(len(sims))]
