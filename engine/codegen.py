@@ -513,7 +513,7 @@ def generate(spec: KernelSpec) -> str:
         # 3 to 8 lanes: with the lanes inner, LLVM vectorises neither loop (interleave groups of 3-8 around the
         # model's exponentials), so the model ran scalar (RWW, 76 regions, float32: 14.5 us per step for 4 lanes
         # against 2.1 for 2). Lanes outer, nodes inner: the node loop vectorises as it does for one lane
-        # (4 lanes: 4.1 us). Same operations per (node, lane), so the same numbers.
+        # (4 lanes: 4.2 us). Same operations per (node, lane), so the same numbers.
         e(3, f"for l in range({B}):")
         e(4, "for i in range(N):")
         node_loads(5)
