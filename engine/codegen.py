@@ -91,6 +91,9 @@ class KernelSpec:
     local_vars: tuple[int, ...] = ()
     #: per-member node scaling (lesions): the delay buffer holds keep_j * pre(x_j), sums are scaled by keep_i
     node_scaling: bool = False
+    #: the connectome has undelayed self-connections (summed in the model loop from the current values); without
+    #: them the model loop neither reads nor keeps those values (a load and a store per node and lane less)
+    self_weights: bool = True
 
     @property
     def n_outputs(self) -> int:
@@ -504,7 +507,8 @@ def generate(spec: KernelSpec) -> str:
         off += len(spec.monitors[m].voi)
 
     def node_loads(indent: int) -> None:
-        e(indent, "wsi = wself[U(i)]")
+        if spec.self_weights:
+            e(indent, "wsi = wself[U(i)]")
         load_params(indent, ("region",))
         if "weight_sum" in spec.coupling_post.args and not spec.node_scaling:
             e(indent, "ws = wsum[U(i)]")
@@ -527,8 +531,12 @@ def generate(spec: KernelSpec) -> str:
         e(5, f"sti = stim_t[U(sidx * {B} + l)] * stim_w[U(m)]")
     for s in range(S):
         e(5, f"x{s} = X{s}[U(m)]")
-    gx_sum = (lambda ch: f"keep[U(m)] * (cbt[U(kC + {ch} * NB + m)] + wsi * vb{ch}[U(vk + m)])") \
-        if spec.node_scaling else (lambda ch: f"(cbt[U(kC + {ch} * NB + m)] + wsi * vb{ch}[U(vk + m)])")
+    def gx_sum(ch: int) -> str:
+        total = f"(cbt[U(kC + {ch} * NB + m)] + wsi * vb{ch}[U(vk + m)])" if spec.self_weights \
+            else f"cbt[U(kC + {ch} * NB + m)]"
+        return f"keep[U(m)] * {total}" if spec.node_scaling else total
+    # the new coupling values are kept in vb for the self-connections and, in narrow batches, for the ring
+    keep_values = spec.self_weights or not inline_flush
     emit_update(e, spec, 5, gx_sum, "wsum[U(m)]" if spec.node_scaling else "ws",
                 lambda s: f"zb[U(({s} * 2 * HALF + i) * {B} + l)]")
     svs = spec.state_variables
@@ -543,18 +551,25 @@ def generate(spec: KernelSpec) -> str:
             vals = [f"hk{o}_{h}" for h in range(len(vals))]
         for h, val in enumerate(vals):
             ch = o * spec.coupling_channels + h
-            e(5, f"vb{ch}[U(vk1 + m)] = {val}")
+            if keep_values:
+                e(5, f"vb{ch}[U(vk1 + m)] = {val}")
             if inline_flush:
-                e(5, f"hw = {ch} * CH + i * RB + qB + l")
-                e(5, f"hist[U(hw)] = {val}")
-                e(5, "if dup:")
-                e(6, f"hist[U(hw + HB)] = {val}")
+                e(5, f"hist[U({ch} * CH + i * RB + qB + l)] = {val}")
     # temporal-average accumulation
     names = {sv: f"y{s}" for s, sv in enumerate(svs)}
     for m in ta_monitors:
         for j, v in enumerate(spec.monitors[m].voi):
             e(5, f"acc{acc_offsets[m] + j}[U(m)] += {_voi_code(spec.voi_exprs[v], names)}")
-    if not inline_flush:
+    if inline_flush:
+        # rows 0..K-1 are repeated at H..H+K-1, copied after the model loop: a conditional store inside it
+        # costs the whole loop about 8% (RWW, 80 regions, 64 lanes, float32)
+        e(3, "if dup:")
+        for c in range(C):
+            e(4, "for i in range(N):")
+            e(5, f"hw = {c} * CH + i * RB + qB")
+            e(5, f"for l in range({B}):")
+            e(6, "hist[U(hw + HB + l)] = hist[U(hw + l)]")
+    else:
         # narrow batches: the node loop is the vector loop, so the strided ring writes go in their own loop,
         # every step if short edges read this block's values, else once per block (one cache line per node)
         e(3, "if has_short:")
@@ -585,9 +600,10 @@ def generate(spec: KernelSpec) -> str:
             e(5, f"if r < {K}:")
             e(6, f"for l in range({B}):")
             e(7, f"hist[U(hw + HB + r * {B} + l)] = vb{c}[U(src + l)]")
-    for c in range(C):
-        e(2, "for x in range(NB):")
-        e(3, f"vb{c}[U(x)] = vb{c}[U(kb * NB + x)]")
+    if keep_values:
+        for c in range(C):
+            e(2, "for x in range(NB):")
+            e(3, f"vb{c}[U(x)] = vb{c}[U(kb * NB + x)]")
     e(2, "done += kb")
     e(1, "return p")
 

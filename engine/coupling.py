@@ -46,7 +46,8 @@ class Coupling(Component):
         super().__init_subclass__(**kwargs)
         name = cls.__name__
         if "pre" in vars(cls) and cls.__dict__["pre"] is not None:
-            fn = ScalarFunction.from_function(cls.__dict__["pre"], "coupling_pre", f"{name}.pre")
+            fn = ScalarFunction.from_function(cls.__dict__["pre"], "coupling_pre", f"{name}.pre",
+                                              parameters=cls._parameters)
             xs = ("x_j",) if cls.arity == 1 else tuple(f"x_j{k}" for k in range(cls.arity))
             if fn.args[:cls.arity] != xs:
                 raise TypeError(f"{name}.pre must take {xs} first, got {fn.args}")
@@ -57,7 +58,8 @@ class Coupling(Component):
                 raise TypeError(f"{name}.pre returns {fn.n_returns} value(s); n_channels is {cls.n_channels}")
             cls._pre = fn
         if "post" in vars(cls):
-            fn = ScalarFunction.from_function(cls.__dict__["post"], "coupling_post", f"{name}.post")
+            fn = ScalarFunction.from_function(cls.__dict__["post"], "coupling_post", f"{name}.post",
+                                              parameters=cls._parameters)
             gx = ("gx",) if cls.n_channels == 1 else tuple(f"gx_{k}" for k in range(cls.n_channels))
             for arg in fn.args:
                 if not (_SPECIAL_POST.match(arg) or arg in cls._parameters):

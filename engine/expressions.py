@@ -9,6 +9,11 @@ Models and couplings are written as ordinary Python functions of scalars, e.g.::
 
 - numeric literals become ``_T(literal)`` (otherwise ``1 - s`` with a float32 ``s`` silently becomes float64);
 - ``x ** n`` for small integer ``n`` becomes multiplications, ``x ** 0.5`` ``sqrt(x)``, other powers ``pow``;
+- ``x / p`` with ``p`` a parameter or a literal becomes ``x * (1 / p)``: the reciprocal is computed once per
+  kernel call (or per lane or node) instead of a division per node, lane and step. Divisions are the slowest
+  vector operation (RWW: four of its six per Heun step were by ``tau_s`` and ``d``), and LLVM may not make this
+  change itself without a fast-math flag that would make results depend on the batch size. The result may
+  differ from ``x / p`` in the last bit;
 - ``a if c else b`` becomes ``where(c, a, b)`` and ``and``/``or`` become ``&``/``|`` (branch-free selects);
 - ``np.exp``/``math.exp``/... become the vectorizable versions in :mod:`brainsweep.engine.fastmath`;
 - module-level numeric constants used by the function are inlined; any other free name is refused with a
@@ -42,9 +47,17 @@ class ExpressionError(ValueError):
     """A model or coupling function uses something the kernel cannot compile."""
 
 
+def _is_literal(node: ast.AST, value: float | None = None) -> bool:
+    """``node`` is a rewritten literal ``_T(c)`` (equal to ``value`` if given)."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_T"
+            and len(node.args) == 1 and isinstance(node.args[0], ast.Constant)
+            and (value is None or node.args[0].value == value))
+
+
 class _Rewriter(ast.NodeTransformer):
-    def __init__(self, where: str):
+    def __init__(self, where: str, invariant: frozenset[str] = frozenset()):
         self.where = where
+        self.invariant = invariant
 
     def visit_Constant(self, node):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
@@ -82,6 +95,10 @@ class _Rewriter(ast.NodeTransformer):
             return ast.copy_location(
                 ast.Call(ast.Name("pow", ast.Load()), [base, self.visit(node.right)], []), node)
         self.generic_visit(node)
+        if isinstance(node.op, ast.Div) and not _is_literal(node.left, 1.0) and (
+                _is_literal(node.right) or isinstance(node.right, ast.Name) and node.right.id in self.invariant):
+            reciprocal = ast.BinOp(self.visit_Constant(ast.Constant(1.0)), ast.Div(), node.right)
+            return ast.copy_location(ast.BinOp(node.left, ast.Mult(), reciprocal), node)
         return node
 
     def visit_IfExp(self, node):
@@ -156,8 +173,11 @@ class ScalarFunction:
     _numpy: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_function(cls, fn, name: str, where: str) -> "ScalarFunction":
-        """Parse ``fn`` (a plain function or staticmethod) and rewrite it; ``where`` names it in errors."""
+    def from_function(cls, fn, name: str, where: str, parameters=()) -> "ScalarFunction":
+        """Parse ``fn`` (a plain function or staticmethod) and rewrite it; ``where`` names it in errors.
+
+        ``parameters`` names the arguments that are parameters (constant during a run): divisions by them
+        become multiplications by their reciprocal (see module docstring)."""
         fn = getattr(fn, "__func__", fn)
         fn = getattr(fn, "py_func", fn)
         try:
@@ -203,7 +223,7 @@ class ScalarFunction:
                     return node
             fn_node = _Inline().visit(fn_node)
 
-        fn_node = _Unwrap1Tuple().visit(_Rewriter(where).visit(fn_node))
+        fn_node = _Unwrap1Tuple().visit(_Rewriter(where, frozenset(parameters) & set(args)).visit(fn_node))
         returns = [n for n in ast.walk(fn_node) if isinstance(n, ast.Return)]
         if not returns or any(r.value is None for r in returns):
             raise ExpressionError(f"{where}: must return its value(s)")

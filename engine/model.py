@@ -104,7 +104,8 @@ class Model(Component):
         cls.stvar = stvar
         if not cls.voi_choices:
             cls.voi_choices = svs
-        fn = ScalarFunction.from_function(cls.__dict__["dfun"], "model_dfun", f"{name}.dfun")
+        fn = ScalarFunction.from_function(cls.__dict__["dfun"], "model_dfun", f"{name}.dfun",
+                                         parameters=cls._parameters)
         args = fn.args
         if args[:len(svs)] != svs:
             raise TypeError(f"{name}.dfun must take the state variables {svs} first, got {args}")

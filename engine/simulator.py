@@ -547,7 +547,8 @@ class Simulator:
         pf = np.ascontiguousarray(np.array(rows["full"] or np.zeros((1, N, B)), dtype=dtype).reshape(-1))
         return tuple(slots), values, (ps, pl, pr, pf)
 
-    def _spec(self, B: int, K: int, slots, unroll: int, node_scaling: bool = False) -> codegen.KernelSpec:
+    def _spec(self, B: int, K: int, slots, unroll: int, node_scaling: bool = False,
+              self_weights: bool = True) -> codegen.KernelSpec:
         m = self.model
         mons = tuple(codegen.MonitorSpec(mon.kind, tuple(int(v) for v in mon.voi_indices(len(m.variables_of_interest))))
                      for mon in self.monitors)
@@ -565,7 +566,7 @@ class Simulator:
             scheme=self.integrator.scheme, stochastic=isinstance(self.integrator, IntegratorStochastic),
             noise=noise, params=slots, monitors=mons,
             stimulus_vars=tuple(int(i) for i in m.stvar_indices) if self.stimulus is not None else (),
-            node_scaling=node_scaling)
+            node_scaling=node_scaling, self_weights=self_weights)
 
     def _initial_history(self, B: int, seeds: list[int], H: int, lanes: slice) -> tuple[np.ndarray, int]:
         """Batch members ``lanes``' states ``(H, S, N, lanes)`` oldest first (or ``(1, S, N, lanes)`` for a history
@@ -738,7 +739,8 @@ class Simulator:
             self._check_memory(C * N * (H + K) * B * dtype.itemsize, n_steps, B, dtype.itemsize)
         lesion = parsed.get("connectivity.lesion")
         keep = None if lesion is None else 1.0 - lesion.T                    # (N, B)
-        spec = self._spec(B, K, slots, unroll, node_scaling=keep is not None)
+        spec = self._spec(B, K, slots, unroll, node_scaling=keep is not None,
+                          self_weights=edges is None or bool(np.any(edges.weight_self)))
 
         n_acc = sum(len(m.voi_indices(len(self.model.variables_of_interest))) for m in self.monitors
                     if m.kind == "temporal_average")
