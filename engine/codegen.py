@@ -531,6 +531,7 @@ def generate(spec: KernelSpec) -> str:
         e(5, f"sti = stim_t[U(sidx * {B} + l)] * stim_w[U(m)]")
     for s in range(S):
         e(5, f"x{s} = X{s}[U(m)]")
+
     def gx_sum(ch: int) -> str:
         total = f"(cbt[U(kC + {ch} * NB + m)] + wsi * vb{ch}[U(vk + m)])" if spec.self_weights \
             else f"cbt[U(kC + {ch} * NB + m)]"

@@ -22,6 +22,21 @@ def test_rewrites_literals_powers_selects_and_numpy_calls():
     np.testing.assert_allclose(fn.evaluate(x, y), np.where((x > 1) & (y < 2), z, -z), rtol=1e-15)
 
 
+def test_divisions_by_parameters_and_literals_become_reciprocal_products():
+    def f(x, tau, k):
+        return x / tau + x / 3.0 + 1.0 / tau + tau / x + x / (tau * k)
+
+    fn = ScalarFunction.from_function(f, "g", "test", parameters=("tau", "k"))
+    # the reciprocal of a parameter does not depend on the node, lane or step: the kernel computes it once
+    assert "x * (_T(1.0) / tau)" in fn.body and "x * (_T(1.0) / _T(3.0))" in fn.body
+    # 1 / tau is already a reciprocal; a state variable or an expression stays a divisor
+    assert "+ _T(1.0) / tau +" in fn.body and "tau / x" in fn.body and "x / (tau * k)" in fn.body
+    plain = ScalarFunction.from_function(f, "g", "test")
+    assert "x / tau" in plain.body
+    x, tau, k = np.array([0.3, -2.0, 7.0]), np.array([10.0, 0.5, 3.0]), 2.0
+    np.testing.assert_allclose(fn.evaluate(x, tau, k), plain.evaluate(x, tau, k), rtol=4e-16)
+
+
 def test_refuses_unknown_names_and_bad_signatures():
     def uses_global(x):
         return x + np.random.normal()

@@ -337,6 +337,33 @@ def test_kernel_options_change_speed_knobs_not_results():
         rww_sim(kernel_options={"threads": 4}).run(1.0)
 
 
+@pytest.mark.parametrize("B", [1, 4, 16])
+def test_kernel_without_self_connections_skips_their_term_with_the_same_numbers(monkeypatch, B):
+    sources = []
+    generate = simulator_module.codegen.generate
+    monkeypatch.setattr(simulator_module.codegen, "generate", lambda spec: sources.append(generate(spec)) or sources[-1])
+    batch = {"coupling.a": np.linspace(0.05, 0.15, B)}
+    rww_sim().run(1.0, batch=batch)
+    assert "wsi = wself" in sources[-1]                 # TVB's connectome has 66 self-connections
+    weights = CONN.weights.copy()
+    np.fill_diagonal(weights, 0.0)
+    conn = bs.Connectivity(weights, CONN.tract_lengths, region_labels=CONN.region_labels)
+
+    def run():
+        return bs.Simulator(conn, bs.models.ReducedWongWang(), bs.coupling.Linear(a=0.1),
+                            bs.integrators.HeunStochastic(dt=0.1, noise=bs.noise.Additive(nsig=1e-4)),
+                            [bs.monitors.TemporalAverage(period=1.0)], seed=4).run(40.0, batch=batch)
+
+    lean = run().temporal_average.values
+    assert "wsi = wself" not in sources[-1]
+    spec = simulator_module.Simulator._spec
+    monkeypatch.setattr(simulator_module.Simulator, "_spec",
+                        lambda self, *a, **kw: spec(self, *a, **{**kw, "self_weights": True}))
+    full = run().temporal_average.values
+    assert "wsi = wself" in sources[-1]
+    np.testing.assert_array_equal(lean, full)
+
+
 @pytest.mark.parametrize("coupling", [bs.coupling.Linear(a=0.05, b=0.01), bs.coupling.Difference(a=0.05)],
                          ids=["Linear", "Difference"])
 def test_batch_of_lesions_equals_lesioned_connectomes(coupling):
