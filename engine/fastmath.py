@@ -148,9 +148,10 @@ def select_max(a, b):
 @inline
 def exp64(x):
     """exp(x) for float64: Cody-Waite reduction by ln 2, degree-12 Taylor polynomial on |r| <= ln2/2."""
-    xc = x
-    xc = F64(-708.0) if xc < F64(-708.0) else xc
-    xc = F64(709.0) if xc > F64(709.0) else xc
+    # written as "x > lo ? x : lo" (not "x < lo ? lo : x"), these clamps are one max and one min instruction
+    # instead of a compare and a blend each; they turn NaN into a bound, and the last line returns NaN for NaN
+    xc = x if x > F64(-708.0) else F64(-708.0)
+    xc = xc if xc < F64(709.0) else F64(709.0)
     n = floor_(xc * F64(1.4426950408889634074) + F64(0.5))
     r = xc - n * F64(6.93145751953125e-1)
     r = r - n * F64(1.42860682030941723212e-6)
@@ -286,9 +287,10 @@ def pow64(x, y):
 @inline
 def exp32(x):
     """exp(x) for float32 (Cephes expf)."""
-    xc = x
-    xc = F32(-87.0) if xc < F32(-87.0) else xc
-    xc = F32(88.0) if xc > F32(88.0) else xc
+    # written as "x > lo ? x : lo" (not "x < lo ? lo : x"), these clamps are one max and one min instruction
+    # instead of a compare and a blend each; they turn NaN into a bound, and the last line returns NaN for NaN
+    xc = x if x > F32(-87.0) else F32(-87.0)
+    xc = xc if xc < F32(88.0) else F32(88.0)
     n = floor_(xc * F32(1.44269504088896341) + F32(0.5))
     r = xc - n * F32(0.693359375)
     r = r - n * F32(-2.12194440e-4)
