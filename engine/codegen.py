@@ -446,10 +446,15 @@ def generate(spec: KernelSpec) -> str:
     # ---- long edges: K steps of coupling at once
     e(2, f"for x in range({C} * NB * {K}):")
     e(3, f"cb[U(x)] = {lit(0)}")
-    # this block's row of every long edge, in one vectorized pass (the ring row depends on the block start)
-    e(2, "for ed in range(leo.shape[0]):")
+    # this block's row of every edge, long then short, in vectorized passes (the ring row depends on the block
+    # start); a short edge reads k rows further at step k, in the repeated rows past H if it goes round
+    e(2, "NL = loff.shape[0]")
+    e(2, "for ed in range(NL):")
     e(3, "r = p + lhd[U(ed)]")
     e(3, f"leo[U(ed)] = loff[U(ed)] + (r - H if r >= H else r) * {B}")
+    e(2, "for ed in range(soff.shape[0]):")
+    e(3, "r = p + shd[U(ed)]")
+    e(3, f"leo[U(NL + ed)] = soff[U(ed)] + (r - H if r >= H else r) * {B}")
     e(2, f"for c in range({C}):")
     e(3, "hoff = c * CH")
     e(3, "for g in range(NG):")
@@ -489,8 +494,7 @@ def generate(spec: KernelSpec) -> str:
     e(6, f"dst = kC + (c * N + i) * {B}")
     e(6, "for ed in range(sptr[U(i)], sptr[U(i + 1)]):")
     e(7, "w = sw[U(ed)]")
-    e(7, "r = p + shd[U(ed)]")
-    e(7, f"b = soff[U(ed)] + hoff + (r - H if r >= H else r) * {B}")
+    e(7, f"b = leo[U(NL + ed)] + hoff + k * {B}")
     e(7, f"for l in range({B}):")
     e(8, "cbt[U(dst + l)] += w * hist[U(b + l)]")
     emit_noise_draws(e, spec, 3)

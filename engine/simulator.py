@@ -823,7 +823,7 @@ class Simulator:
             cb = np.zeros(C * N * K * B, dtype=dtype)
             vb = np.zeros((C, K + 1, N * B), dtype=dtype)        # per channel: the current values, then each step's
             cbt = np.zeros(K * C * N * B, dtype=dtype)
-            leo = np.empty_like(edges.loff)
+            leo = np.empty(edges.loff.size + edges.soff.size, dtype=edges.loff.dtype)   # this block's rows
             lw = edges.lw.astype(dtype)
             sw = edges.sw.astype(dtype)
             if keep is None:
