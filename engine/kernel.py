@@ -131,7 +131,6 @@ def build_edges(n_nodes: int, targets: np.ndarray, sources: np.ndarray, weights:
     :meth:`~brainsweep.engine.Connectivity.connections` gives them, for dense and sparse connectomes alike).
     """
     N = int(n_nodes)
-    K = time_block
     ii = np.asarray(targets, dtype=np.int64)
     jj = np.asarray(sources, dtype=np.int64)
     d = np.asarray(idelays, dtype=np.int64)
@@ -139,6 +138,9 @@ def build_edges(n_nodes: int, targets: np.ndarray, sources: np.ndarray, weights:
     # a sequential sum in connection order: the same for a dense connectome and its sparse copy
     weight_sum = np.bincount(ii, weights=w, minlength=N)
     H = int(d.max()) + 1 if d.size else 1
+    # a block no longer than the ring: a short edge's row then goes round at most once in a block, into the
+    # repeated rows (choose_time_block never picks more; a time_block given by the user may be)
+    K = min(int(time_block), H)
     # undelayed self-connections read the node's own current value inside the model loop
     self_loop = (ii == jj) & (d == 0)
     weight_self = np.zeros(N)

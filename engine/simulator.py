@@ -111,7 +111,8 @@ class Simulator:
         the delays; ``brainsweep.lab.simulator.Simulator`` follows TVB there.)
     time_block : int, optional
         Steps of long-range coupling summed per pass (see :mod:`brainsweep.engine.codegen`); chosen from the
-        delays when omitted. Results do not depend on it beyond summation order.
+        delays when omitted, at most the longest delay in steps plus one (a larger value is reduced to that).
+        Results do not depend on it beyond summation order.
     stimulus : StimuliRegion, optional
         A region stimulus (TVB's ``stimulus``), entering the model's ``stvar`` as in TVB's integrators; in a
         surface simulation every node gets its region's weight (unmapped regions' nodes too).
@@ -735,7 +736,7 @@ class Simulator:
             K = self.time_block or choose_time_block(targets, sources, idelays)
             edges = build_edges(N, targets, sources, weights, idelays, B, K, unroll, dtype.itemsize,
                                 cache_bytes=self.kernel_options.get("cache_bytes"))
-            H = edges.horizon
+            H, K = edges.horizon, edges.time_block
             self._check_memory(C * N * (H + K) * B * dtype.itemsize, n_steps, B, dtype.itemsize)
         lesion = parsed.get("connectivity.lesion")
         keep = None if lesion is None else 1.0 - lesion.T                    # (N, B)

@@ -5,7 +5,7 @@ edges), the time block K, the source-block size and the number of lanes, the ker
 delayed coupling as the textbook loop.
 """
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import brainsweep as bs
@@ -32,6 +32,8 @@ def reference(W, D, x0, gamma, a, dt, n_steps):
 @given(n=st.integers(2, 9), density=st.floats(0.2, 1.0), max_delay=st.integers(0, 25),
        time_block=st.sampled_from([1, 2, 3, 4, 8, 16]), lanes=st.sampled_from([1, 3]),
        cache_bytes=st.sampled_from([1, 200, 1 << 20]), seed=st.integers(0, 2**16))
+# a time block longer than the ring (every edge short): rows go round more than once per block
+@example(n=2, density=1.0, max_delay=0, time_block=3, lanes=1, cache_bytes=1, seed=0)
 def test_kernel_equals_per_step_loop(n, density, max_delay, time_block, lanes, cache_bytes, seed):
     rng = np.random.default_rng(seed)
     W = rng.uniform(0.1, 1.0, (n, n)) * (rng.uniform(size=(n, n)) < density)
