@@ -206,7 +206,8 @@ def log64(x):
 
 
 @inline
-def _sin64_poly(r):
+def sin64_poly(r):
+    """The sine of r for |r| <= pi/4, where no argument reduction is needed (float64)."""
     z = r * r
     p = F64(1.58962301576546568060e-10)
     p = p * z - F64(2.50507477628578072866e-8)
@@ -218,7 +219,8 @@ def _sin64_poly(r):
 
 
 @inline
-def _cos64_poly(r):
+def cos64_poly(r):
+    """The cosine of r for |r| <= pi/4, where no argument reduction is needed (float64)."""
     z = r * r
     p = F64(-1.13585365213876817300e-11)
     p = p * z + F64(2.08757008419747316778e-9)
@@ -243,8 +245,8 @@ def _reduce_pio2_64(x):
 def sin64(x):
     """sin(x) for float64 (accurate for |x| < 1e6)."""
     r, q = _reduce_pio2_64(x)
-    s = _sin64_poly(r)
-    c = _cos64_poly(r)
+    s = sin64_poly(r)
+    c = cos64_poly(r)
     y = c if (q & I64(1)) != I64(0) else s
     return -y if (q & I64(2)) != I64(0) else y
 
@@ -253,8 +255,8 @@ def sin64(x):
 def cos64(x):
     """cos(x) for float64 (accurate for |x| < 1e6)."""
     r, q = _reduce_pio2_64(x)
-    s = _sin64_poly(r)
-    c = _cos64_poly(r)
+    s = sin64_poly(r)
+    c = cos64_poly(r)
     y = s if (q & I64(1)) != I64(0) else c
     return -y if ((q + I64(1)) & I64(2)) != I64(0) else y
 
@@ -339,13 +341,15 @@ def log32(x):
 
 
 @inline
-def _sin32_poly(r):
+def sin32_poly(r):
+    """The sine of r for |r| <= pi/4, where no argument reduction is needed (float32)."""
     z = r * r
     return ((F32(-1.9515295891e-4) * z + F32(8.3321608736e-3)) * z - F32(1.6666654611e-1)) * z * r + r
 
 
 @inline
-def _cos32_poly(r):
+def cos32_poly(r):
+    """The cosine of r for |r| <= pi/4, where no argument reduction is needed (float32)."""
     z = r * r
     return ((F32(2.443315711809948e-5) * z - F32(1.388731625493765e-3)) * z
             + F32(4.166664568298827e-2)) * z * z - F32(0.5) * z + F32(1.0)
@@ -364,8 +368,8 @@ def _reduce_pio2_32(x):
 def sin32(x):
     """sin(x) for float32 (accurate for |x| < 1e4)."""
     r, q = _reduce_pio2_32(x)
-    s = _sin32_poly(r)
-    c = _cos32_poly(r)
+    s = sin32_poly(r)
+    c = cos32_poly(r)
     y = c if (q & I32(1)) != I32(0) else s
     return -y if (q & I32(2)) != I32(0) else y
 
@@ -374,8 +378,8 @@ def sin32(x):
 def cos32(x):
     """cos(x) for float32 (accurate for |x| < 1e4)."""
     r, q = _reduce_pio2_32(x)
-    s = _sin32_poly(r)
-    c = _cos32_poly(r)
+    s = sin32_poly(r)
+    c = cos32_poly(r)
     y = s if (q & I32(1)) != I32(0) else c
     return -y if ((q + I32(1)) & I32(2)) != I32(0) else y
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .fastmath import (F32, F64, I64, _cos32_poly, _cos64_poly, _sin32_poly, _sin64_poly, inline, log32, log64,
-                       sqrt_)
+from .fastmath import F32, F64, I64, cos32_poly, cos64_poly, inline, log32, log64, sin32_poly, sin64_poly, sqrt_
 
 U64 = np.uint64
 GOLDEN = U64(0x9E3779B97F4A7C15)
@@ -43,8 +42,8 @@ def normal_pair64(h):
     f = F64(lo >> I64(2)) * F64(9.313225746154785e-10) - F64(0.5)
     angle = f * F64(1.5707963267948966)
     r = sqrt_(F64(-2.0) * log64(u)) * F64(0.70710678118654752440)
-    c = _cos64_poly(angle)
-    s = _sin64_poly(angle)
+    c = cos64_poly(angle)
+    s = sin64_poly(angle)
     s0 = F64(1.0) - F64(2.0) * F64(lo & I64(1))
     s1 = F64(1.0) - F64(2.0) * F64((lo >> I64(1)) & I64(1))
     return s0 * r * (c - s), s1 * r * (c + s)
@@ -59,8 +58,8 @@ def normal_pair32(h):
     f = F32(lo >> I64(8)) * F32(5.9604644775390625e-08) - F32(0.5)
     angle = f * F32(1.5707963267948966)
     r = sqrt_(F32(-2.0) * log32(u)) * F32(0.70710678118654752)
-    c = _cos32_poly(angle)
-    s = _sin32_poly(angle)
+    c = cos32_poly(angle)
+    s = sin32_poly(angle)
     s0 = F32(1.0) - F32(2.0) * F32(lo & I64(1))
     s1 = F32(1.0) - F32(2.0) * F32((lo >> I64(1)) & I64(1))
     return s0 * r * (c - s), s1 * r * (c + s)
@@ -80,8 +79,8 @@ def normal_pair32_split(hi, lo):
     f = F32(lo >> U32(8)) * F32(5.9604644775390625e-08) - F32(0.5)
     angle = f * F32(1.5707963267948966)
     r = sqrt_(F32(-2.0) * log32(u)) * F32(0.70710678118654752)
-    c = _cos32_poly(angle)
-    s = _sin32_poly(angle)
+    c = cos32_poly(angle)
+    s = sin32_poly(angle)
     s0 = F32(1.0) - F32(2.0) * F32(lo & U32(1))
     s1 = F32(1.0) - F32(2.0) * F32((lo >> U32(1)) & U32(1))
     return s0 * r * (c - s), s1 * r * (c + s)
