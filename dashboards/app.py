@@ -10,6 +10,7 @@ import gc
 import html
 
 import holoviews as hv
+import numpy as np
 import panel as pn
 
 from . import views
@@ -34,8 +35,6 @@ def _selectors(view: StoreView, fixed: list[str]) -> dict[str, pn.widgets.Widget
 
 def _nearest(view: StoreView, dim: str, value: float):
     """The grid value of ``dim`` nearest to a clicked coordinate (in log space on log-spaced axes)."""
-    import numpy as np
-
     values = np.asarray(view.ds[dim].values, dtype=float)
     if views._is_log(values):
         k = int(np.argmin(np.abs(np.log10(values) - np.log10(max(float(value), 1e-300)))))
@@ -55,7 +54,6 @@ def _drill_pane(view: StoreView, index: dict, name: str = "drill-down"):
 
 def _nearest_branch_point(view: StoreView, scatter: hv.Scatter, axis: str, tx: float, ty: float) -> dict:
     """The grid point (every axis) of the diagram's point nearest to a tap, distances scaled by each range."""
-    import numpy as np
 
     df = scatter.points
     xs = np.asarray(df[axis], dtype=float)
@@ -93,28 +91,33 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
         widgets.update(feature=feature, x=x, y=y, reduce=reduce, **others)
 
         cache: dict = {}
+        # A DynamicMap must return one element type each time (else HoloViews raises in the server and the plot
+        # stops following its streams): every landscape of this store is an Image, or every one a QuadMesh
+        image = views.regular_axes(view, axes)
 
         def drawn(feature, x, y, reduce, fixed):
             key = (feature, x, y, reduce, tuple(sorted(fixed.items())), view.progress())
             if key not in cache:
                 cache.clear()
-                cache[key] = views.landscape(view, feature, x, y, selection=fixed, reduce=reduce)
+                cache[key] = views.landscape(view, feature, x, y, selection=fixed, reduce=reduce, image=image)
             return cache[key]
 
-        # the mesh and its markers are two DynamicMaps: a Tap stream on a DynamicMap of an Overlay never fires
+        # the mesh and its markers are two DynamicMaps: a Tap stream on a DynamicMap of an Overlay never fires.
+        # x = y happens between the two selections of an axis swap: an empty plot of the same types
         def draw_mesh(feature, x, y, reduce, **fixed):
             if x == y:
-                return hv.Image([]).relabel("choose two different axes")
+                empty = hv.Image([]) if image else hv.QuadMesh(([0.0, 1.0], [0.0, 1.0], np.full((1, 1), np.nan)))
+                return empty.relabel("choose two different axes")
             return drawn(feature, x, y, reduce, fixed).values()[0]
 
         def draw_marks(feature, x, y, reduce, **fixed):
             if x == y:
-                return hv.Points([])
+                return hv.Overlay([hv.Points([], label="failed or diverged"), hv.Points([], label="best")])
             return hv.Overlay(drawn(feature, x, y, reduce, fixed).values()[1:])
 
         def unshow(dim, value):
             """A tapped coordinate in the axis's value (log-spaced axes may be drawn as log10)."""
-            logs = views.drawn_as_log10(view, x.value, y.value)
+            logs = views.drawn_as_log10(view, x.value, y.value, image=image)
             return 10.0 ** float(value) if logs[0 if dim == x.value else 1] else value
 
         # One stream drives both DynamicMaps, and a widget change pushes it inside one held document: the mesh and
@@ -265,7 +268,6 @@ def study_panel(view: StoreView, grids: list[StoreView] | None = None) -> pn.vie
 
 def _nearest_trial(view: StoreView, x: str, y: str, tx: float, ty: float) -> int:
     """The complete trial nearest to a tap on the samples plot (log-spaced parameters compared in log10)."""
-    import numpy as np
 
     from brainsweep import storage
 

@@ -31,11 +31,22 @@ def _regular(values: np.ndarray, log: bool) -> bool:
     return bool(np.allclose(step, step[0], rtol=1e-6, atol=1e-12 * max(1.0, np.abs(v).max())))
 
 
-def drawn_as_log10(view: StoreView, x: str, y: str) -> tuple[bool, bool]:
-    """Whether :func:`landscape` draws ``x`` / ``y`` as log10 of their values (regular grids with log axes)."""
+def regular_axes(view: StoreView, axes: list[str]) -> bool:
+    """Whether every one of ``axes`` is evenly spaced (in log space for a log-spaced axis): then any two of them
+    are drawn by :func:`landscape` as an Image, otherwise at least one pair is a QuadMesh."""
+    for a in axes:
+        v = np.asarray(view.ds[a].values, float)
+        if not _regular(v, _is_log(v)):
+            return False
+    return True
+
+
+def drawn_as_log10(view: StoreView, x: str, y: str, image: bool = True) -> tuple[bool, bool]:
+    """Whether :func:`landscape` (with the same ``image``) draws ``x`` / ``y`` as log10 of their values (an image
+    of regular axes, log-spaced)."""
     xs, ys = (np.asarray(view.ds[d].values, float) for d in (x, y))
     lx, ly = _is_log(xs), _is_log(ys)
-    image = _regular(xs, lx) and _regular(ys, ly)
+    image = image and _regular(xs, lx) and _regular(ys, ly)
     return image and lx, image and ly
 
 

@@ -1,10 +1,13 @@
 """The served dashboard in a real headless browser (Debian's chromium driven by playwright): the page loads
 without console errors, the views render, and the progress grows while the store is written, without a reload.
 Screenshots go to ``$BRAINSWEEP_ARTIFACTS`` (default ``.bench/artifacts`` in the repository)."""
+import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,28 +53,38 @@ def settled(locator, timeout=30.0):
         prev = cur
 
 
-def serve(*stores, attempts: int = 3):
-    """The dashboard on a free port; another port if a parallel test took this one before the server bound it."""
+@contextlib.contextmanager
+def served(*stores, attempts: int = 3):
+    """The URL of ``brainsweep dashboard STORES`` on a free port (another port if a parallel test took this one
+    before the server bound it). Its output goes to a file, never to a pipe nobody reads (a full pipe would stop
+    the server); on leaving, the server is stopped and must not have printed a traceback (HoloViews reports errors
+    in a view's callbacks there, not in the browser)."""
     for attempt in range(attempts):
         port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "brainsweep.cli", "dashboard", *map(str, stores),
-                                 "--no-browser", "--port", str(port)], env=ENV, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-        lines = []
-        while not any(x.startswith("dashboard") for x in lines) and len(lines) < 10:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-        if any(f"http://127.0.0.1:{port}/" in x and x.startswith("dashboard") for x in lines):
-            return proc, f"http://127.0.0.1:{port}/"
-        try:
-            err = proc.communicate(timeout=30)[1]       # it closed its output: wait for it, keep why it stopped
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            err = proc.communicate()[1]
-        if "Address already in use" not in err or attempt == attempts - 1:
-            raise AssertionError(f"the dashboard did not start on port {port}: {lines} {err[-3000:]}")
+        log = Path(tempfile.mkstemp(prefix=f"dashboard-{port}-", suffix=".log")[1])
+        with log.open("w") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "brainsweep.cli", "dashboard", *map(str, stores),
+                                     "--no-browser", "--port", str(port)], env=ENV, stdout=out,
+                                    stderr=subprocess.STDOUT, text=True)
+        deadline = time.time() + 120
+        while proc.poll() is None and time.time() < deadline and not re.search(r"^dashboard ", log.read_text(), re.M):
+            time.sleep(0.1)
+        text = log.read_text()
+        if f"http://127.0.0.1:{port}/" in text and proc.poll() is None:
+            break
+        proc.kill()
+        proc.wait()
+        text = log.read_text()
+        if "Address already in use" not in text or attempt == attempts - 1:
+            raise AssertionError(f"the dashboard did not start on port {port}: {text[-3000:]}")
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    text = log.read_text()
+    log.unlink()
+    assert "Traceback" not in text, f"the dashboard server printed an error:\n{text[-6000:]}"
 
 
 def open_page(browser, url):
@@ -87,8 +100,7 @@ def open_page(browser, url):
 def test_page_loads_and_every_view_renders(browser, tmp_path):
     axes = {"model.a": [0.0, 0.1, 0.2, 0.3], "coupling.a": [0.0, 0.1, 0.2]}
     store = make_store(tmp_path / "bif.zarr", axes, fail=[(3, 2)], with_extrema=True)
-    proc, url = serve(store)
-    try:
+    with served(store) as url:
         page, errors = open_page(browser, url)
         # Bokeh renders into shadow roots: playwright's locators pierce them (document.querySelector does not)
         wait_until(lambda: page.locator("canvas").count() >= 2)          # landscape and bifurcation diagram
@@ -97,17 +109,13 @@ def test_page_loads_and_every_view_renders(browser, tmp_path):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "dashboard-sweep.png"), full_page=True)
         assert not errors, errors
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_progress_grows_while_the_store_is_written(browser, tmp_path):
     axes = {"coupling.a": [0.0, 0.1, 0.2], "noise.nsig": [1e-5, 1e-4]}
     pending = [(i, j) for i in range(3) for j in range(2) if i > 0]
     store = make_store(tmp_path / "live.zarr", axes, pending=pending)
-    proc, url = serve(store)
-    try:
+    with served(store) as url:
         page, errors = open_page(browser, url)
         page.get_by_text("2 / 6 points done").wait_for(timeout=30_000)
         landscape = page.locator(".bk-Canvas").first
@@ -120,16 +128,11 @@ def test_progress_grows_while_the_store_is_written(browser, tmp_path):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "dashboard-live.png"), full_page=True)
         assert not errors, errors
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_the_view_follows_a_real_sweep_while_it_runs(browser, tmp_path):
     """`brainsweep sweep` writes the store in its own process; the served page counts the points up to the end,
     without a reload, and the sweep finishes normally (the reader never blocks the writer)."""
-    import re
-
     import yaml
 
     from tests.helpers.specs import RWW_FC_FIT
@@ -140,35 +143,35 @@ def test_the_view_follows_a_real_sweep_while_it_runs(browser, tmp_path):
     spec = tmp_path / "live.yaml"
     spec.write_text(yaml.safe_dump(raw))
     store = tmp_path / "live.zarr"
-    writer = subprocess.Popen([sys.executable, "-m", "brainsweep.cli", "sweep", str(spec), "-o", str(store),
-                               "--workers", "1", "--quiet"], env=ENV, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    wait_until(lambda: (store / "zarr.json").exists() or writer.poll() is not None, timeout=120)
-    proc, url = serve(store)
-    seen = []
+    writer_log = tmp_path / "writer.log"
+    with writer_log.open("w") as out:                   # a file: a pipe read only at the end could fill and stop it
+        writer = subprocess.Popen([sys.executable, "-m", "brainsweep.cli", "sweep", str(spec), "-o", str(store),
+                                   "--workers", "1", "--quiet"], env=ENV, stdout=out, stderr=subprocess.STDOUT)
     try:
-        page, errors = open_page(browser, url)
-        counter = page.get_by_text(re.compile(r"\d+ / 8 points done"))
-        counter.wait_for(timeout=30_000)
-        deadline = time.time() + 300
-        while time.time() < deadline:
-            done = int(counter.inner_text().split("/")[0].strip().split()[-1])
-            if not seen or seen[-1] != done:
-                seen.append(done)
-            if done == 8:
-                break
-            time.sleep(0.3)
-        out, err = writer.communicate(timeout=300)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "dashboard-live-sweep.png"), full_page=True)
-        assert writer.returncode == 0, err
-        assert seen[-1] == 8 and len(seen) >= 3 and seen == sorted(seen), seen   # it counted up as blocks landed
-        assert not errors, errors
+        wait_until(lambda: (store / "zarr.json").exists() or writer.poll() is not None, timeout=120)
+        seen = []
+        with served(store) as url:
+            page, errors = open_page(browser, url)
+            counter = page.get_by_text(re.compile(r"\d+ / 8 points done"))
+            counter.wait_for(timeout=30_000)
+            deadline = time.time() + 300
+            while time.time() < deadline:
+                done = int(counter.inner_text().split("/")[0].strip().split()[-1])
+                if not seen or seen[-1] != done:
+                    seen.append(done)
+                if done == 8:
+                    break
+                time.sleep(0.3)
+            writer.wait(timeout=300)
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-live-sweep.png"), full_page=True)
+            assert writer.returncode == 0, writer_log.read_text()
+            assert seen[-1] == 8 and len(seen) >= 3 and seen == sorted(seen), seen   # it counted up as blocks landed
+            assert not errors, errors
     finally:
         if writer.poll() is None:
             writer.kill()
-        proc.terminate()
-        proc.wait(timeout=30)
+            writer.wait()
 
 
 def _write_rest(store, axes, pending):
@@ -219,8 +222,7 @@ def test_widgets_redraw_and_a_click_drills_down_on_a_real_sweep(browser, tmp_pat
            "axes": {"coupling.a": [0.0, 0.1, 0.2], "noise.nsig": {"logspace": [-5, -3, 3]}}, "dtype": "float32"}
     store = tmp_path / "real.zarr"
     sweep(raw, store, n_workers=1)
-    proc, url = serve(store)
-    try:
+    with served(store) as url:
         page, errors = open_page(browser, url)
         plot = page.locator(".bk-Canvas").first
         wait_until(lambda: plot.bounding_box() is not None)
@@ -244,6 +246,3 @@ def test_widgets_redraw_and_a_click_drills_down_on_a_real_sweep(browser, tmp_pat
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "dashboard-drilldown.png"), full_page=True)
         assert not errors, errors
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)

@@ -121,6 +121,26 @@ def test_widgets_change_the_plot(tmp_path):
     assert [d.name for d in dmap[()].values()[0].kdims] == ["coupling.a", "speed"]
 
 
+@pytest.mark.parametrize("coupling", [[0.0, 0.1, 0.2], [0.0, 0.1, 0.3]], ids=["image", "quadmesh"])
+def test_swapping_the_axes_passes_through_x_equal_y_without_an_error(tmp_path, coupling):
+    """Swapping x and y sets one widget after the other: in between x = y. The drawn view must keep its element
+    types there (a DynamicMap that changes type raises inside the server, printed there, and the plot shows no
+    frame)."""
+    axes = {"coupling.a": coupling, "noise.nsig": [1e-5, 1e-4]}
+    panel = build_app([str(make_store(tmp_path / "s.zarr", axes))])[0]
+    pane = next(p for p in panel.select(pn.pane.HoloViews) if p.name == "landscape")
+    pane.get_root()                                       # a real Bokeh plot that updates from the streams
+    kind = type(drawn(panel, "landscape").values()[0])
+    assert kind is (hv.Image if coupling == [0.0, 0.1, 0.2] else hv.QuadMesh)
+    panel.widgets["x"].value = "noise.nsig"                # x = y = noise.nsig (HoloViews raised here)
+    assert drawn(panel, "landscape").values()[0].label == "choose two different axes"
+    panel.widgets["y"].value = "coupling.a"
+    frame = drawn(panel, "landscape")
+    assert type(frame.values()[0]) is kind
+    assert [d.name for d in frame.values()[0].kdims] == ["noise.nsig", "coupling.a"]
+    assert [e.label for e in frame.values()[1:]] == ["failed or diverged", "best 0.3"]
+
+
 def test_pages_of_one_server_share_the_views_and_each_redraws_when_the_store_moves(tmp_path):
     axes = {"coupling.a": [0.0, 0.1], "noise.nsig": [1e-5, 1e-4]}
     store = str(make_store(tmp_path / "live.zarr", axes, pending=[(1, 1)]))
