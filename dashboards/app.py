@@ -178,12 +178,16 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
         color = pn.widgets.Select(label="colour by", options=["none"] + axes, value=axes[1] if len(axes) > 1 else "none")
         widgets.update(bif_axis=axis, bif_color=color)
         bif_cache: dict = {}
+        # rasterised or not by the size of the finished store, not of what is done so far: the DynamicMap keeps
+        # one element type while a sweep fills the store
+        rasterise = views.bifurcation_points(view) > views.DATASHADE_ABOVE
 
         def draw_bif(axis, color, revision=0):
             key = (axis, color, view.progress())
             if key not in bif_cache:
                 bif_cache.clear()
-                bif_cache[key] = views.bifurcation(view, axis, color_by=None if color == "none" else color)
+                bif_cache[key] = views.bifurcation(view, axis, color_by=None if color == "none" else color,
+                                                   rasterise=rasterise)
             return bif_cache[key]
 
         bif = hv.DynamicMap(pn.bind(draw_bif, axis=axis, color=color), streams=[revision])

@@ -134,13 +134,15 @@ DATASHADE_ABOVE = 50_000
 
 def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None, variable: str | None = None,
                 color_by: str | None = None, selection: dict | None = None,
-                datashade_above: int = DATASHADE_ABOVE) -> hv.Element:
+                datashade_above: int = DATASHADE_ABOVE, rasterise: bool | None = None) -> hv.Element:
     """Per-region minima and maxima of a state variable against ``axis``: every region's branch as points.
 
     A fixed point has min = max (one branch); a limit cycle opens into two. Points are coloured by
     ``color_by`` (another axis) when given. Above ``datashade_above`` points the diagram is rasterised with
     datashader (an image of point counts, or of the mean ``color_by``), so a 100 x 100 grid of 80 regions
     (1.6 million points) stays light in the browser; the points stay in ``.points`` (a DataFrame) for taps.
+    ``rasterise`` decides it instead (a live view keeps one element type while the store fills: see
+    :func:`bifurcation_points`).
     """
     lo_name, hi_name = pair or view.extrema_pairs[0]
     lo = view.ds[lo_name]
@@ -170,7 +172,7 @@ def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None,
                 title=f"bifurcation diagram: min/max of {var_label} per region vs {axis}", ylabel=str(var_label))
     if color_by and color_by in df.columns:
         opts.update(color=color_by, cmap="plasma", colorbar=True)
-    if len(df) > datashade_above:
+    if (len(df) > datashade_above) if rasterise is None else rasterise:
         import datashader as ds_
         from holoviews.operation.datashader import dynspread, rasterize
 
@@ -183,8 +185,10 @@ def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None,
             opts["logx"] = False
         image = rasterize(source, aggregator=aggregator, dynamic=False, width=520, height=340)
         image = dynspread(image, threshold=0.8, max_px=2) if isinstance(image, hv.RGB) else image
-        shown = image.opts(cmap="plasma" if color_by else "fire", colorbar=True, cnorm="eq_hist" if not color_by
-                           else "linear", tools=["hover", "tap"], frame_width=520, frame_height=340,
+        # one colour normalisation whatever the colouring: the live plot keeps its colour mapper when the
+        # "colour by" widget changes (Bokeh cannot turn a linear mapper into an eq_hist one)
+        shown = image.opts(cmap="plasma" if color_by else "fire", colorbar=True, cnorm="eq_hist",
+                           tools=["hover", "tap"], frame_width=520, frame_height=340,
                            logx=opts["logx"], title=opts["title"] + f" ({len(df):,} points, rasterised)",
                            ylabel=str(var_label), clipping_colors={"NaN": "white"})
     else:
@@ -192,6 +196,13 @@ def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None,
     shown.points = df              # the diagram's points, for taps (a rasterised image has only pixels)
     shown.log10_x = log10_x        # the x axis is drawn as log10 of the values
     return shown
+
+
+def bifurcation_points(view: StoreView, pair: tuple[str, str] | None = None) -> int:
+    """Points of :func:`bifurcation`'s diagram once every point of the store is done (minima and maxima of one
+    variable, every region, over the whole grid)."""
+    lo = view.ds[(pair or view.extrema_pairs[0])[0]]
+    return 2 * int(np.prod([n for d, n in lo.sizes.items() if not d.startswith("variable")]))
 
 
 def study_history(view: StoreView, objective: str | None = None) -> hv.Overlay:

@@ -305,3 +305,27 @@ def test_a_large_bifurcation_diagram_is_rasterised_and_keeps_its_points(tmp_path
 
     index = _nearest_branch_point(view, big, "model.a", 1.0, 0.9)
     assert index["model.a"] == 1.0 and index["coupling.a"] == 0.1
+
+
+def test_a_live_bifurcation_diagram_keeps_its_element_type_as_the_store_fills(tmp_path, monkeypatch):
+    """Rasterised or not is decided by the finished store's size: a diagram that crosses the threshold while a
+    sweep writes would change the DynamicMap's element type (HoloViews raises in the server; the plot stops)."""
+    from brainsweep.dashboards import views
+
+    monkeypatch.setattr(views, "DATASHADE_ABOVE", 40)       # the finished store has 6 x 2 x 3 x 2 = 72 points
+    axes = {"model.a": list(np.linspace(0, 1, 6)), "coupling.a": [0.0, 0.1]}
+    everything = [(i, j) for i in range(6) for j in range(2)]
+    path = make_store(tmp_path / "bif.zarr", axes, with_extrema=True, pending=everything)   # nothing done yet
+    app = build_app([str(path)], explorer=False)
+    panel = app[0]
+    pane = next(p for p in panel.select(pn.pane.HoloViews) if p.name == "bifurcation")
+    pane.get_root()
+    panel.widgets["bif_color"].value = "none"               # an image of point counts
+    assert isinstance(drawn(panel, "bifurcation"), hv.Image) and len(drawn(panel, "bifurcation").points) == 0
+    for k, index in enumerate(everything):
+        make_store(path, axes, with_extrema=True, write=index)
+        if k in (2, 11):                                     # 12 points (below the threshold), then all 72
+            refresh(app)
+            frame = drawn(panel, "bifurcation")
+            assert isinstance(frame, hv.Image) and len(frame.points) == 6 * (k + 1)
+            assert float(np.nansum(frame.dimension_values(2))) == 6 * (k + 1)    # every point counted once
