@@ -134,6 +134,49 @@ class _Rewriter(ast.NodeTransformer):
                               f"{sorted(MATH_NAMES)} (plain or as np.<name>)")
 
 
+class _FoldZeros(ast.NodeTransformer):
+    """Replace the arguments ``names`` by ``_T(0.0)`` and drop what they make zero: ``x * 0``, ``0 / x``, ``-0``
+    and ``sin(0)`` (any of :attr:`ZERO_AT_ZERO`) become 0, ``x + 0`` and ``x - 0`` become ``x``, ``0 - x``
+    becomes ``-x``."""
+
+    def __init__(self, names: frozenset[str]):
+        self.names = names
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and node.id in self.names:
+            return ast.copy_location(ast.Call(ast.Name("_T", ast.Load()), [ast.Constant(0.0)], []), node)
+        return node
+
+    #: functions with f(0) = 0
+    ZERO_AT_ZERO = frozenset({"sin", "tan", "tanh", "sinh", "arcsin", "arctan", "arctanh", "sqrt", "abs", "fabs"})
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        return node.operand if isinstance(node.op, ast.USub) and _is_literal(node.operand, 0.0) else node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id in self.ZERO_AT_ZERO and len(node.args) == 1 \
+                and _is_literal(node.args[0], 0.0):
+            return node.args[0]
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right = _is_literal(node.left, 0.0), _is_literal(node.right, 0.0)
+        if isinstance(node.op, ast.Mult) and (left or right):
+            return node.left if left else node.right
+        if isinstance(node.op, ast.Div) and left:
+            return node.left
+        if isinstance(node.op, (ast.Add, ast.Sub)) and right:
+            return node.left
+        if isinstance(node.op, ast.Add) and left:
+            return node.right
+        if isinstance(node.op, ast.Sub) and left:
+            return ast.copy_location(ast.UnaryOp(ast.USub(), node.right), node)
+        return node
+
+
 class _Unwrap1Tuple(ast.NodeTransformer):
     def visit_Return(self, node):
         if isinstance(node.value, ast.Tuple) and len(node.value.elts) == 1:
@@ -233,6 +276,20 @@ class ScalarFunction:
         ast.fix_missing_locations(fn_node)
         body = ast.unparse(fn_node)
         return cls(name=name, args=args, body=body, n_returns=sizes.pop())
+
+    def with_zero_arguments(self, names) -> "ScalarFunction":
+        """The same function where the arguments ``names`` are always zero, with the terms they cancel removed
+        (a region kernel's model without local coupling: ``+ J_N * lc_0`` costs a multiply-add per evaluation
+        that the compiler may not drop, since ``inf * 0`` is NaN). The signature is unchanged; results equal
+        the full function's for finite values, up to the sign of a zero."""
+        names = frozenset(names) & set(self.args)
+        if not names:
+            return self
+        tree = ast.parse(self.body)
+        fn_node = tree.body[0]
+        fn_node.body = [_FoldZeros(names).visit(stmt) for stmt in fn_node.body]
+        ast.fix_missing_locations(fn_node)
+        return ScalarFunction(name=self.name, args=self.args, body=ast.unparse(fn_node), n_returns=self.n_returns)
 
     @property
     def digest(self) -> str:

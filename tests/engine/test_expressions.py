@@ -37,6 +37,41 @@ def test_divisions_by_parameters_and_literals_become_reciprocal_products():
     np.testing.assert_allclose(fn.evaluate(x, tau, k), plain.evaluate(x, tau, k), rtol=4e-16)
 
 
+def test_arguments_fixed_at_zero_drop_the_terms_they_cancel():
+    def f(x, c, lc, g):
+        return g * x + c + g * lc - lc / g - (lc - x) + np.sin(lc) * x + (0.0 * x if x > 0 else lc)
+
+    fn = ScalarFunction.from_function(f, "g", "test")
+    zero = fn.with_zero_arguments(["lc"])
+    assert zero.args == fn.args and "lc" not in zero.body.split(":", 1)[1]      # the signature stays
+    assert "g * x + c - -x" in zero.body and "sin" not in zero.body
+    x = np.array([-1.5, 0.0, 2.0, 3.0])
+    np.testing.assert_array_equal(zero.evaluate(x, 0.25, 0.0, 1.5), fn.evaluate(x, 0.25, 0.0, 1.5))
+    assert fn.with_zero_arguments([]) is fn and fn.with_zero_arguments(["missing"]) is fn
+
+
+@pytest.mark.parametrize("name", ["ReducedWongWang", "ReducedWongWangExcInh", "Generic2dOscillator", "JansenRit",
+                                  "WilsonCowan", "Kuramoto", "SupHopf", "Epileptor", "Linear"])
+def test_region_kernels_model_without_local_coupling_gives_the_same_derivatives(name):
+    """Region kernels drop the local-coupling terms (always zero there): the same derivatives, bit for bit."""
+    model = getattr(bs.models, name)()
+    fn = type(model)._dfun
+    local = [a for a in fn.args if a.startswith("lc_")]
+    zero = fn.with_zero_arguments(local)
+    assert local and not any(a in zero.body.split(":", 1)[1] for a in local)
+    rng = np.random.default_rng(1)
+    args = []
+    for a in fn.args:
+        if a in local:
+            args.append(np.zeros(64))
+        elif a in model.state_variables or a.startswith("c_"):
+            args.append(rng.uniform(-1.0, 1.0, 64) if a not in ("S", "S_e", "S_i") else rng.uniform(0, 1, 64))
+        else:                                                    # a parameter: its default
+            args.append(np.full(64, float(np.ravel(getattr(model, a))[0])))
+    for full, folded in zip(np.atleast_2d(fn.evaluate(*args)), np.atleast_2d(zero.evaluate(*args))):
+        np.testing.assert_array_equal(folded, full)
+
+
 def test_refuses_unknown_names_and_bad_signatures():
     def uses_global(x):
         return x + np.random.normal()
