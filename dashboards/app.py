@@ -12,6 +12,8 @@ import html
 import holoviews as hv
 import numpy as np
 import panel as pn
+from bokeh.core.validation import silence
+from bokeh.core.validation.warnings import FIXED_SIZING_MODE
 
 from . import views
 from .data import StoreError, StoreView
@@ -390,6 +392,9 @@ def serve(paths: list[str], address: str = "127.0.0.1", port: int = 0, show: boo
         return app
 
     _warm_up(paths, shared)
+    # HoloViews sizes plots by frame_width/frame_height, which Bokeh's FIXED_SIZING_MODE check does not count: every
+    # page load printed a warning in the server's terminal about plots that are sized (this server's process only)
+    silence(FIXED_SIZING_MODE, True)
     # the libraries' long-lived objects (modules, HoloViews/Bokeh registries) leave the collector's generations:
     # full collections during a page build or a redraw then walk only what the pages themselves allocate
     gc.freeze()

@@ -58,7 +58,7 @@ def served(*stores, attempts: int = 3):
     """The URL of ``brainsweep dashboard STORES`` on a free port (another port if a parallel test took this one
     before the server bound it). Its output goes to a file, never to a pipe nobody reads (a full pipe would stop
     the server); on leaving, the server is stopped and must not have printed a traceback (HoloViews reports errors
-    in a view's callbacks there, not in the browser)."""
+    in a view's callbacks there, not in the browser) nor a Bokeh warning."""
     for attempt in range(attempts):
         port = free_port()
         log = Path(tempfile.mkstemp(prefix=f"dashboard-{port}-", suffix=".log")[1])
@@ -84,7 +84,7 @@ def served(*stores, attempts: int = 3):
         proc.wait(timeout=30)
     text = log.read_text()
     log.unlink()
-    assert "Traceback" not in text, f"the dashboard server printed an error:\n{text[-6000:]}"
+    assert "Traceback" not in text and "WARNING:bokeh" not in text, f"the dashboard server printed:\n{text[-6000:]}"
 
 
 def open_page(browser, url):
