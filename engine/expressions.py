@@ -135,9 +135,9 @@ class _Rewriter(ast.NodeTransformer):
 
 
 class _FoldZeros(ast.NodeTransformer):
-    """Replace the arguments ``names`` by ``_T(0.0)`` and drop what they make zero: ``x * 0``, ``0 / x``, ``-0``
-    and ``sin(0)`` (any of :attr:`ZERO_AT_ZERO`) become 0, ``x + 0`` and ``x - 0`` become ``x``, ``0 - x``
-    becomes ``-x``."""
+    """Replace the arguments ``names`` by ``_T(0.0)`` and drop what they make zero: ``x * 0``, ``-0`` and
+    ``sin(0)`` (any of :attr:`ZERO_AT_ZERO`) become 0, ``x + 0`` and ``x - 0`` become ``x``, ``0 - x`` becomes
+    ``-x``. (``0 / x`` stays: it is NaN for a finite ``x = 0``.)"""
 
     def __init__(self, names: frozenset[str]):
         self.names = names
@@ -166,8 +166,6 @@ class _FoldZeros(ast.NodeTransformer):
         left, right = _is_literal(node.left, 0.0), _is_literal(node.right, 0.0)
         if isinstance(node.op, ast.Mult) and (left or right):
             return node.left if left else node.right
-        if isinstance(node.op, ast.Div) and left:
-            return node.left
         if isinstance(node.op, (ast.Add, ast.Sub)) and right:
             return node.left
         if isinstance(node.op, ast.Add) and left:
