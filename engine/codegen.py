@@ -644,7 +644,7 @@ def surface_local_sums(spec: KernelSpec) -> int:
     return max(1, spec.n_local_inputs) * per_input
 
 
-def local_slices(lptr: np.ndarray, lidx: np.ndarray, lw: np.ndarray, slice_nodes: int = LOCAL_SLICE
+def local_slices(lptr: np.ndarray, lidx: np.ndarray, lw: np.ndarray, slice_nodes: int | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A CSR matrix (``lptr``, ``lidx``, ``lw``) as sliced ELLPACK: slices of ``slice_nodes`` consecutive rows.
 
@@ -654,7 +654,7 @@ def local_slices(lptr: np.ndarray, lidx: np.ndarray, lw: np.ndarray, slice_nodes
     weight 0 on their own column (on the last node for the rows past the end), so a node's sum adds its entries
     in CSR order, then zeros.
     """
-    G = slice_nodes
+    G = LOCAL_SLICE if slice_nodes is None else slice_nodes
     n = lptr.size - 1
     counts = np.diff(lptr)
     n_slices = -(-n // G)

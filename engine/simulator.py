@@ -338,11 +338,11 @@ class Simulator:
         lidx = position[local.indices[entries]].astype(np.int64)
         # one simulation steps a slice of G nodes at a time (codegen.local_slices): the neighbours of a slice's last
         # node must be ready when its first node is reached (G - 1 positions more), in whole slices
+        G = codegen.LOCAL_SLICE
         if skew:
-            G = codegen.LOCAL_SLICE
             skew = -(-(skew + G - 1) // G) * G
         layout = {"order": order, "position": position, "skew": skew, "lptr": lptr, "lidx": lidx,
-                  "lw": local.data[entries], "slices": codegen.local_slices(lptr, lidx, local.data[entries])}
+                  "lw": local.data[entries], "slices": codegen.local_slices(lptr, lidx, local.data[entries], G)}
         self._layout_cache = (key, layout)
         return layout
 
