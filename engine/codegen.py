@@ -25,6 +25,7 @@ signed indices, which turns lane loads into gathers and keeps the loops scalar.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -105,7 +106,10 @@ class KernelSpec:
         return self.n_outputs * self.coupling_channels
 
 
+@functools.lru_cache(maxsize=None)
 def _support_digest() -> str:
+    """Digest of the kernel support modules as imported (read once per process: the code that runs is the code
+    that was imported, and every run generates its kernel's source again as the cache key)."""
     here = Path(__file__).parent
     h = hashlib.sha1(CODEGEN_VERSION.encode())
     for name in ("codegen.py", "fastmath.py", "rng.py", "_numba_support.py"):

@@ -212,6 +212,7 @@ class ScalarFunction:
     body: str
     n_returns: int
     _numpy: dict = field(default_factory=dict, compare=False, repr=False)
+    _folded: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_function(cls, fn, name: str, where: str, parameters=()) -> "ScalarFunction":
@@ -283,11 +284,16 @@ class ScalarFunction:
         names = frozenset(names) & set(self.args)
         if not names:
             return self
-        tree = ast.parse(self.body)
-        fn_node = tree.body[0]
-        fn_node.body = [_FoldZeros(names).visit(stmt) for stmt in fn_node.body]
-        ast.fix_missing_locations(fn_node)
-        return ScalarFunction(name=self.name, args=self.args, body=ast.unparse(fn_node), n_returns=self.n_returns)
+        # kept on the instance: a kernel's source is generated again at every run (it is the kernel's cache key)
+        folded = self._folded.get(names)
+        if folded is None:
+            tree = ast.parse(self.body)
+            fn_node = tree.body[0]
+            fn_node.body = [_FoldZeros(names).visit(stmt) for stmt in fn_node.body]
+            ast.fix_missing_locations(fn_node)
+            folded = self._folded[names] = ScalarFunction(name=self.name, args=self.args, body=ast.unparse(fn_node),
+                                                         n_returns=self.n_returns)
+        return folded
 
     @property
     def digest(self) -> str:
