@@ -18,6 +18,7 @@ from bokeh.core.validation.warnings import FIXED_SIZING_MODE
 from . import views
 from .data import StoreError, StoreView
 from .drilldown import drilldown
+from .widgets import select
 
 REFRESH_MS = 3000
 
@@ -85,10 +86,10 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
     widgets: dict = {}
     revision = Revision()
     if features and len(axes) >= 2:
-        feature = pn.widgets.Select(label="feature", options=features, value=features[0])
-        x = pn.widgets.Select(label="x", options=axes, value=axes[0])
-        y = pn.widgets.Select(label="y", options=axes, value=axes[1])
-        reduce = pn.widgets.Select(label="over repeats", options=["mean", "max", "min", "std"], value="mean")
+        feature = select(label="feature", options=features, value=features[0])
+        x = select(label="x", options=axes, value=axes[0])
+        y = select(label="y", options=axes, value=axes[1])
+        reduce = select(label="over repeats", options=["mean", "max", "min", "std"], value="mean")
         others = _selectors(view, [a for a in axes if a not in (axes[0], axes[1])])
         widgets.update(feature=feature, x=x, y=y, reduce=reduce, **others)
 
@@ -164,7 +165,7 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
                             pn.pane.HoloViews(landscape, name="landscape")))
         parts.append(pn.panel(pn.bind(drill, tap.param.x, tap.param.y)))
     elif features and len(axes) == 1:
-        feature = pn.widgets.Select(label="feature", options=features, value=features[0])
+        feature = select(label="feature", options=features, value=features[0])
         widgets.update(feature=feature)
 
         def draw1(feature, revision=0):
@@ -176,8 +177,8 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
         parts.append(pn.Row(feature, pn.pane.HoloViews(hv.DynamicMap(pn.bind(draw1, feature=feature),
                                                                      streams=[revision]), name="landscape")))
     if view.extrema_pairs and axes:
-        axis = pn.widgets.Select(label="bifurcation axis", options=axes, value=axes[0])
-        color = pn.widgets.Select(label="colour by", options=["none"] + axes, value=axes[1] if len(axes) > 1 else "none")
+        axis = select(label="bifurcation axis", options=axes, value=axes[0])
+        color = select(label="colour by", options=["none"] + axes, value=axes[1] if len(axes) > 1 else "none")
         widgets.update(bif_axis=axis, bif_color=color)
         bif_cache: dict = {}
         # rasterised or not by the size of the finished store, not of what is done so far: the DynamicMap keeps
@@ -239,8 +240,8 @@ def study_panel(view: StoreView, grids: list[StoreView] | None = None) -> pn.vie
                                name="history")]
     widgets = {}
     if len(params) >= 2:
-        x = pn.widgets.Select(label="x", options=params, value=params[0])
-        y = pn.widgets.Select(label="y", options=params, value=params[1])
+        x = select(label="x", options=params, value=params[0])
+        y = select(label="y", options=params, value=params[1])
         widgets.update(x=x, y=y)
         samples = hv.DynamicMap(pn.bind(lambda x, y, revision=0: views.study_samples(view, x, y), x=x, y=y),
                                 streams=[revision])
@@ -365,13 +366,18 @@ def free_port(address: str = "127.0.0.1") -> int:
 
 
 def _warm_up(paths: list[str], shared: dict) -> None:
-    """Build and render the app once before serving: the first page then skips the imports and first-use costs
-    of HoloViews' and Bokeh's plotting (about a second), which the later pages never pay, and finds the stores'
-    features already read into ``shared``."""
+    """Build and render the app once, and redraw it once, before serving: the first page then skips the imports and
+    first-use costs of HoloViews' and Bokeh's plotting (about a second), which the later pages never pay, and
+    finds the stores' scalar features already read into ``shared``."""
     from bokeh.document import Document
 
     try:
-        build_app(paths, explorer=False, shared=shared).get_root(Document())
+        app = build_app(paths, explorer=False, shared=shared)
+        app.get_root(Document())
+        for view, panel in app.stores:
+            for name in view.scalar_features:   # what a widget may show next is in memory before the first page
+                view.loaded(name)
+            panel.redraw()                      # and HoloViews' update path has run once (a page's first change)
     except Exception:  # noqa: BLE001 - only a warm-up: whatever fails here is shown on the page itself
         pass
 
@@ -391,6 +397,11 @@ def serve(paths: list[str], address: str = "127.0.0.1", port: int = 0, show: boo
         pn.state.add_periodic_callback(lambda: refresh(app, max_age=refresh_ms / 2000), period=refresh_ms)
         return app
 
+    # Landscapes are an image and a few markers, drill-downs a few lines: on a 2D canvas. HoloViews' WebGL default
+    # adds a WebGL pass and a copy to the canvas on every paint, and a software rasteriser in a browser without a
+    # GPU (first render 2.3 -> 1.9 s, a widget change 320 -> 270 ms in benchmarks/dashboard.py, headless chromium).
+    # Only a bifurcation diagram drawn point by point asks for WebGL itself. This server's process only.
+    hv.renderer("bokeh").webgl = False
     _warm_up(paths, shared)
     # HoloViews sizes plots by frame_width/frame_height, which Bokeh's FIXED_SIZING_MODE check does not count: every
     # page load printed a warning in the server's terminal about plots that are sized (this server's process only)

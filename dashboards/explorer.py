@@ -14,6 +14,8 @@ import panel as pn
 from brainsweep.engine import models
 from brainsweep.engine.model import Model
 
+from .widgets import select
+
 GRID = 21
 
 
@@ -120,9 +122,9 @@ def network_run(name: str, params: dict, coupling_a: float, length: float = 2000
 def explorer_panel() -> pn.Column:
     """Widgets (model, two state variables, one slider per ranged parameter) bound to the phase plane."""
     names = model_names()
-    model = pn.widgets.Select(label="model", options=names, value="Generic2dOscillator")
-    x = pn.widgets.Select(label="x", options=[], value=None)
-    y = pn.widgets.Select(label="y", options=[], value=None)
+    model = select(label="model", options=names, value="Generic2dOscillator")
+    x = select(label="x", options=[], value=None)
+    y = select(label="y", options=[], value=None)
     coupling = pn.widgets.FloatSlider(label="network coupling.a", start=0.0, end=0.1, step=0.001, value=0.01)
     sliders = pn.Column()
     plot = pn.pane.HoloViews(name="phase plane")

@@ -192,7 +192,8 @@ def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None,
                            logx=opts["logx"], title=opts["title"] + f" ({len(df):,} points, rasterised)",
                            ylabel=str(var_label), clipping_colors={"NaN": "white"})
     else:
-        shown, log10_x = scatter.opts(**opts), False
+        # point by point: WebGL, whatever the renderer's default (the served app draws the rest on a 2D canvas)
+        shown, log10_x = scatter.opts(**opts, backend_opts={"plot.output_backend": "webgl"}), False
     shown.points = df              # the diagram's points, for taps (a rasterised image has only pixels)
     shown.log10_x = log10_x        # the x axis is drawn as log10 of the values
     return shown

@@ -328,3 +328,27 @@ def test_a_live_bifurcation_diagram_keeps_its_element_type_as_the_store_fills(tm
             frame = drawn(panel, "bifurcation")
             assert isinstance(frame, hv.Image) and len(frame.points) == 6 * (k + 1)
             assert float(np.nansum(frame.dimension_values(2))) == 6 * (k + 1)    # every point counted once
+
+
+def test_the_server_warms_up_draws_on_a_canvas_and_acts_on_a_choice_at_once(tmp_path):
+    """``serve``: the stores' features are read before the first page, plots are drawn on a 2D canvas (WebGL only
+    for a bifurcation diagram drawn point by point), and select boxes skip Panel's 50 ms event batching."""
+    from brainsweep.dashboards.app import _warm_up, serve
+
+    axes = {"model.a": [0.0, 0.1, 0.2, 0.3, 0.4], "coupling.a": [0.0, 0.1]}
+    store = str(make_store(tmp_path / "served.zarr", axes, with_extrema=True))
+    shared = open_views([store])
+    _warm_up([store], shared)
+    assert {"fc_fit", "status"} <= set(shared[store]._loaded)
+    renderer = hv.renderer("bokeh")
+    webgl = renderer.webgl
+    server = serve([store], show=False)
+    try:
+        view = shared[store]
+        assert renderer.get_plot(landscape(view, "fc_fit", "model.a", "coupling.a")).state.output_backend == "canvas"
+        assert renderer.get_plot(bifurcation(view, "model.a")).state.output_backend == "webgl"
+    finally:
+        renderer.webgl = webgl
+        server.stop()
+    selects = build_app([store], explorer=False)[0].select(pn.widgets.Select)
+    assert len(selects) == 6 and all(s._debounce == 0 for s in selects)
