@@ -178,7 +178,8 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
                                                                      streams=[revision]), name="landscape")))
     if view.extrema_pairs and axes:
         axis = select(label="bifurcation axis", options=axes, value=axes[0])
-        color = select(label="colour by", options=["none"] + axes, value=axes[1] if len(axes) > 1 else "none")
+        color = select(label="colour by", options=["none"] + axes + view.scalar_features,
+                       value=axes[1] if len(axes) > 1 else "none")
         widgets.update(bif_axis=axis, bif_color=color)
         bif_cache: dict = {}
         # rasterised or not by the size of the finished store, not of what is done so far: the DynamicMap keeps

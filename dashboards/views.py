@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import holoviews as hv
 import numpy as np
+import xarray as xr
 
 from brainsweep import storage
 
@@ -138,7 +139,7 @@ def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None,
     """Per-region minima and maxima of a state variable against ``axis``: every region's branch as points.
 
     A fixed point has min = max (one branch); a limit cycle opens into two. Points are coloured by
-    ``color_by`` (another axis) when given. Above ``datashade_above`` points the diagram is rasterised with
+    ``color_by`` when given: another axis, or a scalar feature of the store (each point's value on every region). Above ``datashade_above`` points the diagram is rasterised with
     datashader (an image of point counts, or of the mean ``color_by``), so a 100 x 100 grid of 80 regions
     (1.6 million points) stays light in the browser; the points stay in ``.points`` (a DataFrame) for taps.
     ``rasterise`` decides it instead (a live view keeps one element type while the store fills: see
@@ -151,10 +152,17 @@ def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None,
     if var_dim is not None:
         sel[var_dim] = variable if variable is not None else str(lo[var_dim].values[0])
     status = view.status_array({k: v for k, v in sel.items() if k in view.axes})
+    # colouring by a scalar feature (FC fit, frequency, ...): each point's value rides along every region's branch
+    feature = color_by if color_by in view.scalar_features else None
     frames = []
     for name, var in (("min", lo_name), ("max", hi_name)):
         da = view.loaded(var).sel(sel).where(status == storage.STATUS_OK)
-        df = da.to_dataframe(name="value").reset_index()
+        if feature:
+            values = view.loaded(feature)
+            values = values.sel({k: v for k, v in sel.items() if k in values.dims})
+            df = xr.Dataset({"value": da, feature: values}).to_dataframe().reset_index()
+        else:
+            df = da.to_dataframe(name="value").reset_index()
         df["extremum"] = name
         frames.append(df)
     import pandas as pd
@@ -162,7 +170,7 @@ def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None,
     df = pd.concat(frames, ignore_index=True).dropna(subset=["value"])
     region_dim = next(d for d in lo.dims if d not in view.axes and d != var_dim)
     # every other axis rides along (hover shows it; a tap drills down to exactly that point)
-    vdims = ["value", "extremum", region_dim] + [a for a in view.axes if a != axis]
+    vdims = ["value", "extremum", region_dim] + [a for a in view.axes if a != axis] + ([feature] if feature else [])
     keep = [axis] + vdims
     df = df[[c for c in keep if c in df.columns]]
     var_label = sel.get(var_dim, "value") if var_dim else "value"

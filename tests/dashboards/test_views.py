@@ -352,3 +352,29 @@ def test_the_server_warms_up_draws_on_a_canvas_and_acts_on_a_choice_at_once(tmp_
         server.stop()
     selects = build_app([store], explorer=False)[0].select(pn.widgets.Select)
     assert len(selects) == 6 and all(s._debounce == 0 for s in selects)
+
+
+def test_a_bifurcation_diagram_is_coloured_by_a_feature_and_show_takes_an_opened_store(tmp_path):
+    axes = {"model.a": [0.0, 0.1, 0.2, 0.3, 0.4], "coupling.a": [0.0, 0.1]}
+    store = make_store(tmp_path / "bif.zarr", axes, with_extrema=True, fail=[(4, 1)])
+    view = StoreView(str(store))
+    scatter = bifurcation(view, "model.a", color_by="fc_fit")
+    assert "fc_fit" in [d.name for d in scatter.vdims]
+    assert len(scatter) == (5 * 2 - 1) * 2 * 3                      # the failed point has no branch
+    df = scatter.points
+    at = df[(df["model.a"] == 0.3) & (df["coupling.a"] == 0.1)]
+    assert len(at) == 6 and np.allclose(at["fc_fit"], 0.4)          # grid index (3, 1): 0.4 on every region
+    from bokeh.models import ColorBar
+
+    assert hv.render(scatter, backend="bokeh").select_one({"type": ColorBar}) is not None
+    app = build_app([str(store)], explorer=False)
+    assert "fc_fit" in app[0].widgets["bif_color"].options
+    app[0].widgets["bif_color"].value = "fc_fit"                     # the live diagram follows the widget
+    dmap = next(p.object for p in app[0].select(pn.pane.HoloViews) if p.name == "bifurcation")
+    assert "fc_fit" in [d.name for d in dmap[()].vdims]
+    from brainsweep.dashboards import show
+
+    shown = show(storage.open_results(store))
+    assert shown.stores[0][0].path == str(store)
+    with pytest.raises(ValueError, match="pass the store's path"):
+        show(xr.Dataset({"x": ("t", [1.0])}))
