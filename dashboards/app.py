@@ -381,6 +381,14 @@ def _warm_up(paths: list[str], shared: dict) -> None:
             panel.redraw()                      # and HoloViews' update path has run once (a page's first change)
     except Exception:  # noqa: BLE001 - only a warm-up: whatever fails here is shown on the page itself
         pass
+    from .drilldown import prepare_resimulation
+
+    for view in shared.values():
+        if isinstance(view, StoreView):
+            try:
+                prepare_resimulation(view)          # a first drill-down pays its simulation, not a compile
+            except Exception:  # noqa: BLE001 - a store that cannot be re-simulated says so when clicked
+                pass
 
 
 def serve(paths: list[str], address: str = "127.0.0.1", port: int = 0, show: bool = True,

@@ -74,6 +74,30 @@ def resimulate(view: StoreView, index: dict):
     return spec, sim, ds
 
 
+def prepare_resimulation(view: StoreView) -> None:
+    """Compile (or load from numba's disk cache) the kernel a drill-down of ``view`` re-simulates with, and import
+    what it uses, by simulating one of its points for two steps: a first click then waits for its simulation only.
+
+    Raises whatever reading the store's spec raises (a store without a brainsweep spec cannot be re-simulated).
+    """
+    from dataclasses import replace
+
+    from brainsweep.explore.build import simulate_point
+
+    spec = point_spec(view)
+    if view.kind == "study":
+        from brainsweep import storage
+
+        complete = view.ds["trial"].values[(view.status_array() == storage.TRIAL_COMPLETE).values]
+        if complete.size == 0:
+            return
+        index = {"trial": int(complete[0])}
+    else:
+        index = {a: view.ds[a].values[0].item() for a in view.axes}
+    values, seed = point_values(view, index)
+    simulate_point(replace(spec, length=2 * float(spec.integrator["dt"])), values, seed)
+
+
 def stored_output(view: StoreView, spec, kind: str, monitor: str, index: dict):
     """What a ``kind`` feature (``fc`` or ``timeseries``) of ``monitor`` stored for the point, or None."""
     from brainsweep.explore.measure import stored_name
@@ -172,4 +196,4 @@ def drilldown(view: StoreView, index: dict, n_series: int = 4) -> hv.Layout:
     return hv.Layout(panels).opts(title=f"point {title}").cols(3)
 
 
-__all__ = ["drilldown", "resimulate", "point_values", "point_spec", "stored_output"]
+__all__ = ["prepare_resimulation", "drilldown", "resimulate", "point_values", "point_spec", "stored_output"]

@@ -100,3 +100,30 @@ def test_a_point_whose_fc_and_series_were_stored_is_shown_from_the_store(tmp_pat
     stored_fc = ds["fc"].sel({"coupling.a": 0.2, "noise.nsig": 1e-4}).values
     np.testing.assert_array_equal(np.sort(fc_image.dimension_values(2)), np.sort(stored_fc.ravel()))
     assert float(table["stored fc_fit"]) == pytest.approx(float(table["fc_fit of the FC shown"]), abs=1e-6)
+
+
+def test_the_server_warm_up_compiles_what_a_first_drill_down_simulates_with(tmp_path, monkeypatch):
+    """Before serving, the dashboard simulates two steps of each store's first point: the kernel a drill-down runs
+    is then loaded, and a first click waits for its simulation only."""
+    from brainsweep.dashboards.app import _warm_up, open_views
+    from brainsweep.engine import kernel
+    from brainsweep.explore import sweep
+
+    raw = {"name": "warm", "connectivity": {"tvb_data": 66, "conduction_speed": 3.0},
+           "model": {"name": "Generic2dOscillator"}, "coupling": {"name": "Linear"},
+           "integrator": {"name": "HeunStochastic", "dt": 0.5, "noise": {"nsig": 1e-4}},
+           "monitors": [{"name": "TemporalAverage", "period": 2.0}],
+           "features": [{"name": "mean", "monitor": "temporal_average"}],
+           "length": 400.0, "transient": 100.0, "seed": 3, "batch_size": 4,
+           "axes": {"model.a": [-0.5, 1.5], "coupling.a": [0.0, 0.01]}}
+    store = str(tmp_path / "warm.zarr")
+    sweep(raw, store, n_workers=1)
+    monkeypatch.setattr(kernel, "_LOADED", {})                  # nothing compiled or loaded in this process yet
+    shared = open_views([store])
+    _warm_up([store], shared)
+    warmed = set(kernel._LOADED)
+    assert warmed
+    layout = drill_module.drilldown(shared[store], {"model.a": 1.5, "coupling.a": 0.01})
+    table = next(e for e in layout if isinstance(e, hv.Table)).dframe().set_index("parameter")["value"]
+    assert table["data"].startswith("re-simulated")
+    assert set(kernel._LOADED) == warmed                         # the drill-down loaded no other kernel
