@@ -369,7 +369,9 @@ def free_port(address: str = "127.0.0.1") -> int:
 def _warm_up(paths: list[str], shared: dict) -> None:
     """Build and render the app once, and redraw it once, before serving: the first page then skips the imports and
     first-use costs of HoloViews' and Bokeh's plotting (about a second), which the later pages never pay, and
-    finds the stores' scalar features already read into ``shared``."""
+    finds the stores' scalar features already read into ``shared``. Then compile each store's drill-down kernel
+    (:func:`~brainsweep.dashboards.drilldown.prepare_resimulation`), so a first click waits for its simulation
+    only."""
     from bokeh.document import Document
 
     try:
