@@ -177,24 +177,27 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
         parts.append(pn.Row(feature, pn.pane.HoloViews(hv.DynamicMap(pn.bind(draw1, feature=feature),
                                                                      streams=[revision]), name="landscape")))
     if view.extrema_pairs and axes:
+        choices = views.extrema_choices(view)
+        variable = select(label="state variable", options=list(choices), value=next(iter(choices)))
         axis = select(label="bifurcation axis", options=axes, value=axes[0])
         color = select(label="colour by", options=["none"] + axes + view.scalar_features,
                        value=axes[1] if len(axes) > 1 else "none")
-        widgets.update(bif_axis=axis, bif_color=color)
+        widgets.update(bif_variable=variable, bif_axis=axis, bif_color=color)
         bif_cache: dict = {}
         # rasterised or not by the size of the finished store, not of what is done so far: the DynamicMap keeps
         # one element type while a sweep fills the store
         rasterise = views.bifurcation_points(view) > views.DATASHADE_ABOVE
 
-        def draw_bif(axis, color, revision=0):
-            key = (axis, color, view.progress())
+        def draw_bif(variable, axis, color, revision=0):
+            key = (variable, axis, color, view.progress())
             if key not in bif_cache:
                 bif_cache.clear()
-                bif_cache[key] = views.bifurcation(view, axis, color_by=None if color == "none" else color,
-                                                   rasterise=rasterise)
+                pair, name = choices[variable]
+                bif_cache[key] = views.bifurcation(view, axis, pair=pair, variable=name,
+                                                   color_by=None if color == "none" else color, rasterise=rasterise)
             return bif_cache[key]
 
-        bif = hv.DynamicMap(pn.bind(draw_bif, axis=axis, color=color), streams=[revision])
+        bif = hv.DynamicMap(pn.bind(draw_bif, variable=variable, axis=axis, color=color), streams=[revision])
         bif_tap = hv.streams.Tap(source=bif, x=None, y=None)
         widgets["bif_tap"] = bif_tap
 
@@ -202,12 +205,12 @@ def sweep_panel(view: StoreView) -> pn.viewable.Viewable:
             if tx is None or ty is None:
                 return pn.pane.Markdown("Click (tap) a point of the bifurcation diagram to see that simulation.",
                                         name="bifurcation drill-down")
-            shown = draw_bif(axis.value, color.value)
+            shown = draw_bif(variable.value, axis.value, color.value)
             tx = 10.0 ** float(tx) if getattr(shown, "log10_x", False) else tx
             return _drill_pane(view, _nearest_branch_point(view, shown, axis.value, tx, ty),
                                name="bifurcation drill-down")
 
-        parts.append(pn.Row(pn.Column(axis, color), pn.pane.HoloViews(bif, name="bifurcation")))
+        parts.append(pn.Row(pn.Column(variable, axis, color), pn.pane.HoloViews(bif, name="bifurcation")))
         parts.append(pn.panel(pn.bind(drill_bif, bif_tap.param.x, bif_tap.param.y)))
     return _panel(parts, view, widgets, progress, revision)
 

@@ -207,6 +207,24 @@ def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None,
     return shown
 
 
+def extrema_choices(view: StoreView) -> dict[str, tuple[tuple[str, str], str | None]]:
+    """The state variables a bifurcation diagram can show: ``{label: ((min name, max name), variable)}``.
+
+    One entry per recorded variable of each extrema pair; labels are the variable names, prefixed by the pair's
+    monitor (``"raw: V"``) when the store holds extrema of several monitors."""
+    pairs = view.extrema_pairs
+    out: dict[str, tuple[tuple[str, str], str | None]] = {}
+    for lo, hi in pairs:
+        da = view.ds[lo]
+        var_dim = next((d for d in da.dims if d.startswith("variable")), None)
+        names = [str(v) for v in da[var_dim].values] if var_dim else [None]
+        stem = lo[:-4] if lo.endswith("_min") else "extrema"
+        for name in names:
+            label = name if name is not None else "value"
+            out[f"{stem}: {label}" if len(pairs) > 1 else label] = ((lo, hi), name)
+    return out
+
+
 def bifurcation_points(view: StoreView, pair: tuple[str, str] | None = None) -> int:
     """Points of :func:`bifurcation`'s diagram once every point of the store is done (minima and maxima of one
     variable, every region, over the whole grid)."""

@@ -23,15 +23,16 @@ def drawn(panel, name: str):
     return next(iter(pane._plots.values()))[0].current_frame
 
 
-def make_store(path, axes: dict, fail=(), pending=(), with_extrema=False, write=None):
+def make_store(path, axes: dict, fail=(), pending=(), with_extrema=False, write=None, state_variables=("V",)):
     """fc_fit = sum of the axis indices / 10 (known values); ``fail``/``pending`` are grid indices.
 
-    ``write`` (a grid index) writes that one point into an existing store instead."""
+    ``write`` (a grid index) writes that one point into an existing store instead. Extrema of the k-th of
+    ``state_variables`` are k + 1 times those of the first."""
     dims = tuple(axes)
     variables = [VariableSpec("fc_fit", attrs={"long_name": "FC fit", "units": "1"})]
     extra = {}
     if with_extrema:
-        extra = {"variable": np.array(["V"]), "region": np.array(REGIONS)}
+        extra = {"variable": np.array(list(state_variables)), "region": np.array(REGIONS)}
         variables += [VariableSpec("min", ("variable", "region")), VariableSpec("max", ("variable", "region"))]
     layout = StoreLayout(grid_dims=dims, grid_coords={k: np.asarray(v) for k, v in axes.items()}, chunks=(1,) * len(dims),
                          variables=tuple(variables), extra_coords=extra, attrs={"spec": "{}", "title": "synthetic"})
@@ -45,8 +46,9 @@ def make_store(path, axes: dict, fail=(), pending=(), with_extrema=False, write=
         results = {"fc_fit": np.full((1,) * len(dims), value)}
         if with_extrema:
             amp = max(0.0, value - 0.2)
-            results["min"] = np.full((1,) * len(dims) + (1, 3), -amp) + np.arange(3) * 0.01
-            results["max"] = np.full((1,) * len(dims) + (1, 3), amp) + np.arange(3) * 0.01
+            scale = np.arange(1, len(state_variables) + 1)[:, None]
+            results["min"] = (np.full((1,) * len(dims) + (len(state_variables), 3), -amp) + np.arange(3) * 0.01) * scale
+            results["max"] = (np.full((1,) * len(dims) + (len(state_variables), 3), amp) + np.arange(3) * 0.01) * scale
         status = np.full((1,) * len(dims), storage.STATUS_FAILED if index in fail else storage.STATUS_OK, np.int8)
         storage.write_block(path, layout, k, results, status, np.full(status.shape, "boom" if index in fail else ""),
                             np.zeros(status.shape, np.int64))
@@ -351,7 +353,7 @@ def test_the_server_warms_up_draws_on_a_canvas_and_acts_on_a_choice_at_once(tmp_
         renderer.webgl = webgl
         server.stop()
     selects = build_app([store], explorer=False)[0].select(pn.widgets.Select)
-    assert len(selects) == 6 and all(s._debounce == 0 for s in selects)
+    assert len(selects) == 7 and all(s._debounce == 0 for s in selects)
 
 
 def test_a_bifurcation_diagram_is_coloured_by_a_feature_and_show_takes_an_opened_store(tmp_path):
@@ -378,3 +380,17 @@ def test_a_bifurcation_diagram_is_coloured_by_a_feature_and_show_takes_an_opened
     assert shown.stores[0][0].path == str(store)
     with pytest.raises(ValueError, match="pass the store's path"):
         show(xr.Dataset({"x": ("t", [1.0])}))
+
+
+def test_the_bifurcation_diagram_shows_the_chosen_state_variable(tmp_path):
+    axes = {"model.a": [0.0, 0.1, 0.2, 0.3, 0.4], "coupling.a": [0.0, 0.1]}
+    store = make_store(tmp_path / "two.zarr", axes, with_extrema=True, state_variables=("V", "W"))
+    panel = build_app([str(store)], explorer=False)[0]
+    assert panel.widgets["bif_variable"].options == ["V", "W"]
+    dmap = next(p.object for p in panel.select(pn.pane.HoloViews) if p.name == "bifurcation")
+    v = dmap[()].points.set_index(["model.a", "coupling.a", "region", "extremum"])["value"].sort_index()
+    panel.widgets["bif_variable"].value = "W"
+    shown = dmap[()]
+    w = shown.points.set_index(["model.a", "coupling.a", "region", "extremum"])["value"].sort_index()
+    np.testing.assert_allclose(w.values, 2 * v.values)              # W's extrema are twice V's in this store
+    assert "of W per region" in shown.opts.get().kwargs["title"]
