@@ -231,9 +231,8 @@ def dashboard(args) -> int:
     if missing:
         print(f"brainsweep: no such store: {', '.join(missing)}", file=sys.stderr)
         return 2
-    # the views are drawn once and a drill-down's kernel compiled before serving (seconds on a machine that has
-    # not compiled it yet): say so, or the command looks stuck
-    print("preparing    the views and the drill-down's simulation kernel", flush=True)
+    # the views are drawn once before serving (a second or two): say so, or the command looks stuck
+    print("preparing    the views", flush=True)
     try:
         server = serve(args.stores, address=args.address, port=args.port, show=False)
     except OSError as exc:      # the port is taken (or the address is not this machine's): one line

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import html
+import threading
 
 import holoviews as hv
 import numpy as np
@@ -372,9 +373,7 @@ def free_port(address: str = "127.0.0.1") -> int:
 def _warm_up(paths: list[str], shared: dict) -> None:
     """Build and render the app once, and redraw it once, before serving: the first page then skips the imports and
     first-use costs of HoloViews' and Bokeh's plotting (about a second), which the later pages never pay, and
-    finds the stores' scalar features already read into ``shared``. Then compile each store's drill-down kernel
-    (:func:`~brainsweep.dashboards.drilldown.prepare_resimulation`), so a first click waits for its simulation
-    only."""
+    finds the stores' scalar features already read into ``shared``."""
     from bokeh.document import Document
 
     try:
@@ -386,14 +385,26 @@ def _warm_up(paths: list[str], shared: dict) -> None:
             panel.redraw()                      # and HoloViews' update path has run once (a page's first change)
     except Exception:  # noqa: BLE001 - only a warm-up: whatever fails here is shown on the page itself
         pass
+
+
+def _prepare_drilldowns(shared: dict) -> threading.Thread:
+    """Compile (or load from numba's disk cache) each store's drill-down kernel on a background thread
+    (:func:`~brainsweep.dashboards.drilldown.prepare_resimulation`), so a first click waits for its simulation
+    only: a few seconds per store on a machine that has not compiled it yet, while the pages are already served.
+    A click that comes sooner waits for that compilation (numba's compiler lock) rather than doing it again."""
     from .drilldown import prepare_resimulation
 
-    for view in shared.values():
-        if isinstance(view, StoreView):
-            try:
-                prepare_resimulation(view)          # a first drill-down pays its simulation, not a compile
-            except Exception:  # noqa: BLE001 - a store that cannot be re-simulated says so when clicked
-                pass
+    def work():
+        for view in list(shared.values()):
+            if isinstance(view, StoreView):
+                try:
+                    prepare_resimulation(view)
+                except Exception:  # noqa: BLE001 - a store that cannot be re-simulated says so when clicked
+                    pass
+
+    thread = threading.Thread(target=work, name="brainsweep-drilldown-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def serve(paths: list[str], address: str = "127.0.0.1", port: int = 0, show: bool = True,
@@ -417,6 +428,7 @@ def serve(paths: list[str], address: str = "127.0.0.1", port: int = 0, show: boo
     # Only a bifurcation diagram drawn point by point asks for WebGL itself. This server's process only.
     hv.renderer("bokeh").webgl = False
     _warm_up(paths, shared)
+    _prepare_drilldowns(shared)
     # HoloViews sizes plots by frame_width/frame_height, which Bokeh's FIXED_SIZING_MODE check does not count: every
     # page load printed a warning in the server's terminal about plots that are sized (this server's process only)
     silence(FIXED_SIZING_MODE, True)

@@ -102,10 +102,10 @@ def test_a_point_whose_fc_and_series_were_stored_is_shown_from_the_store(tmp_pat
     assert float(table["stored fc_fit"]) == pytest.approx(float(table["fc_fit of the FC shown"]), abs=1e-6)
 
 
-def test_the_server_warm_up_compiles_what_a_first_drill_down_simulates_with(tmp_path, monkeypatch):
-    """Before serving, the dashboard simulates two steps of each store's first point: the kernel a drill-down runs
-    is then loaded, and a first click waits for its simulation only."""
-    from brainsweep.dashboards.app import _warm_up, open_views
+def test_the_server_compiles_what_a_first_drill_down_simulates_with_in_the_background(tmp_path, monkeypatch):
+    """While serving, the dashboard simulates two steps of each store's first point on a background thread: the
+    kernel a drill-down runs is then loaded, and a first click waits for its simulation only."""
+    from brainsweep.dashboards.app import _prepare_drilldowns, open_views
     from brainsweep.engine import kernel
     from brainsweep.explore import sweep
 
@@ -120,7 +120,7 @@ def test_the_server_warm_up_compiles_what_a_first_drill_down_simulates_with(tmp_
     sweep(raw, store, n_workers=1)
     monkeypatch.setattr(kernel, "_LOADED", {})                  # nothing compiled or loaded in this process yet
     shared = open_views([store])
-    _warm_up([store], shared)
+    _prepare_drilldowns(shared).join(timeout=300)
     warmed = set(kernel._LOADED)
     assert warmed
     layout = drill_module.drilldown(shared[store], {"model.a": 1.5, "coupling.a": 0.01})
