@@ -139,7 +139,8 @@ def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None,
     """Per-region minima and maxima of a state variable against ``axis``: every region's branch as points.
 
     A fixed point has min = max (one branch); a limit cycle opens into two. Points are coloured by
-    ``color_by`` when given: another axis, or a scalar feature of the store (each point's value on every region). Above ``datashade_above`` points the diagram is rasterised with
+    ``color_by`` when given: another axis, or a scalar feature of the store (each point's value on every region).
+    Above ``datashade_above`` points the diagram is rasterised with
     datashader (an image of point counts, or of the mean ``color_by``), so a 100 x 100 grid of 80 regions
     (1.6 million points) stays light in the browser; the points stay in ``.points`` (a DataFrame) for taps.
     ``rasterise`` decides it instead (a live view keeps one element type while the store fills: see
