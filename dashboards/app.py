@@ -18,7 +18,7 @@ from bokeh.core.validation.warnings import FIXED_SIZING_MODE
 
 from . import views
 from .data import StoreError, StoreView
-from .drilldown import drilldown
+from .drilldown import drilldown, prepare_resimulation
 from .widgets import select
 
 REFRESH_MS = 3000
@@ -392,7 +392,6 @@ def _prepare_drilldowns(shared: dict) -> threading.Thread:
     (:func:`~brainsweep.dashboards.drilldown.prepare_resimulation`), so a first click waits for its simulation
     only: a few seconds per store on a machine that has not compiled it yet, while the pages are already served.
     A click that comes sooner waits for that compilation (numba's compiler lock) rather than doing it again."""
-    from .drilldown import prepare_resimulation
 
     def work():
         for view in list(shared.values()):

@@ -13,6 +13,7 @@ import json
 import holoviews as hv
 import numpy as np
 
+from . import views
 from .data import StoreView
 
 
@@ -163,7 +164,7 @@ def drilldown(view: StoreView, index: dict, n_series: int = 4) -> hv.Layout:
                                  vdims=["simulated FC"]).opts(size=2, alpha=0.4, frame_width=260, frame_height=260,
                                                                title=f"FC fit r = {r:.4f}"))
         stored["fc_fit of the FC shown"] = r
-    var_dim = next((d for d in sig.dims if d.startswith("variable")), None)
+    var_dim = views.variable_dim(sig)
     if var_dim:
         sig = sig.isel({var_dim: 0})
     space = next(d for d in sig.dims if d != tdim)

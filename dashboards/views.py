@@ -32,6 +32,11 @@ def _regular(values: np.ndarray, log: bool) -> bool:
     return bool(np.allclose(step, step[0], rtol=1e-6, atol=1e-12 * max(1.0, np.abs(v).max())))
 
 
+def variable_dim(da) -> str | None:
+    """The dimension naming a result's state variables (``variable``, or ``variable_<monitor>``), if any."""
+    return next((d for d in da.dims if d.startswith("variable")), None)
+
+
 def regular_axes(view: StoreView, axes: list[str]) -> bool:
     """Whether every one of ``axes`` is evenly spaced (in log space for a log-spaced axis): then any two of them
     are drawn by :func:`landscape` as an Image, otherwise at least one pair is a QuadMesh."""
@@ -148,20 +153,21 @@ def bifurcation(view: StoreView, axis: str, pair: tuple[str, str] | None = None,
     """
     lo_name, hi_name = pair or view.extrema_pairs[0]
     lo = view.ds[lo_name]
-    var_dim = next((d for d in lo.dims if d.startswith("variable")), None)
+    var_dim = variable_dim(lo)
     sel = {k: v for k, v in (selection or {}).items() if k in lo.dims and k not in (axis, color_by)}
     if var_dim is not None:
         sel[var_dim] = variable if variable is not None else str(lo[var_dim].values[0])
     status = view.status_array({k: v for k, v in sel.items() if k in view.axes})
     # colouring by a scalar feature (FC fit, frequency, ...): each point's value rides along every region's branch
     feature = color_by if color_by in view.scalar_features else None
+    if feature:
+        feature_values = view.loaded(feature)
+        feature_values = feature_values.sel({k: v for k, v in sel.items() if k in feature_values.dims})
     frames = []
     for name, var in (("min", lo_name), ("max", hi_name)):
         da = view.loaded(var).sel(sel).where(status == storage.STATUS_OK)
         if feature:
-            values = view.loaded(feature)
-            values = values.sel({k: v for k, v in sel.items() if k in values.dims})
-            df = xr.Dataset({"value": da, feature: values}).to_dataframe().reset_index()
+            df = xr.Dataset({"value": da, feature: feature_values}).to_dataframe().reset_index()
         else:
             df = da.to_dataframe(name="value").reset_index()
         df["extremum"] = name
@@ -217,7 +223,7 @@ def extrema_choices(view: StoreView) -> dict[str, tuple[tuple[str, str], str | N
     out: dict[str, tuple[tuple[str, str], str | None]] = {}
     for lo, hi in pairs:
         da = view.ds[lo]
-        var_dim = next((d for d in da.dims if d.startswith("variable")), None)
+        var_dim = variable_dim(da)
         names = [str(v) for v in da[var_dim].values] if var_dim else [None]
         stem = lo[:-4] if lo.endswith("_min") else "extrema"
         for name in names:

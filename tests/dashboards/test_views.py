@@ -23,13 +23,16 @@ def drawn(panel, name: str):
     return next(iter(pane._plots.values()))[0].current_frame
 
 
-def make_store(path, axes: dict, fail=(), pending=(), with_extrema=False, write=None, state_variables=("V",)):
+def make_store(path, axes: dict, fail=(), pending=(), with_extrema=False, write=None, state_variables=("V",),
+               with_fcd=False):
     """fc_fit = sum of the axis indices / 10 (known values); ``fail``/``pending`` are grid indices.
 
     ``write`` (a grid index) writes that one point into an existing store instead. Extrema of the k-th of
-    ``state_variables`` are k + 1 times those of the first."""
+    ``state_variables`` are k + 1 times those of the first. ``with_fcd``: a second feature, fcd_ks = 1 - fc_fit."""
     dims = tuple(axes)
     variables = [VariableSpec("fc_fit", attrs={"long_name": "FC fit", "units": "1"})]
+    if with_fcd:
+        variables.append(VariableSpec("fcd_ks"))
     extra = {}
     if with_extrema:
         extra = {"variable": np.array(list(state_variables)), "region": np.array(REGIONS)}
@@ -44,6 +47,8 @@ def make_store(path, axes: dict, fail=(), pending=(), with_extrema=False, write=
             continue
         value = sum(index) / 10
         results = {"fc_fit": np.full((1,) * len(dims), value)}
+        if with_fcd:
+            results["fcd_ks"] = 1 - results["fc_fit"]
         if with_extrema:
             amp = max(0.0, value - 0.2)
             scale = np.arange(1, len(state_variables) + 1)[:, None]
@@ -338,10 +343,10 @@ def test_the_server_warms_up_draws_on_a_canvas_and_acts_on_a_choice_at_once(tmp_
     from brainsweep.dashboards.app import _warm_up, serve
 
     axes = {"model.a": [0.0, 0.1, 0.2, 0.3, 0.4], "coupling.a": [0.0, 0.1]}
-    store = str(make_store(tmp_path / "served.zarr", axes, with_extrema=True))
+    store = str(make_store(tmp_path / "served.zarr", axes, with_extrema=True, with_fcd=True))
     shared = open_views([store])
     _warm_up([store], shared)
-    assert {"fc_fit", "status"} <= set(shared[store]._loaded)
+    assert {"fc_fit", "fcd_ks", "status"} <= set(shared[store]._loaded)    # fcd_ks: not drawn until chosen
     renderer = hv.renderer("bokeh")
     webgl = renderer.webgl
     server = serve([store], show=False)
