@@ -112,7 +112,7 @@ def _support_digest() -> str:
     that was imported, and every run generates its kernel's source again as the cache key)."""
     here = Path(__file__).parent
     h = hashlib.sha1(CODEGEN_VERSION.encode())
-    for name in ("codegen.py", "fastmath.py", "rng.py", "_numba_support.py"):
+    for name in ("codegen.py", "fastmath.py", "rng.py", "simd.py", "_numba_support.py"):
         h.update((here / name).read_bytes())
     return h.hexdigest()[:16]
 
@@ -725,6 +725,7 @@ def generate_surface(spec: KernelSpec) -> str:
                                               "state_variables": spec.state_variables, "local_vars": spec.local_vars,
                                               "monitors": [(m.kind, m.voi) for m in spec.monitors]},
                          local_coupling=True)
+    e(0, "from brainsweep.engine.simd import slice_sums")
     acc_offsets = temporal_average_offsets(spec)
     n_acc = sum(len(m.voi) for m in spec.monitors if m.kind == "temporal_average")
     # one array per stage value (like the state): read-modify-writes into one array at runtime offsets defeat
@@ -732,9 +733,9 @@ def generate_surface(spec: KernelSpec) -> str:
     mon_args = ", ".join([f"out{m}" for m in range(len(spec.monitors))] + [f"acc{a}" for a in range(n_acc)]
                          + [f"X{s}" for s in range(S)] + [f"W{k}" for k in range(len(rows))])
     e(0, "@kernel_jit")
-    e(0, "def run(n_steps, step0, slot0, H, R, D, order, ring, xm, creg, lcb, zb, zh, keys, eptr, esrc, edel, ew, "
+    e(0, "def run(n_steps, step0, slot0, H, R, D, order, ring, xm, creg, cnode, znode, lcb, zb, zh, keys, eptr, esrc, edel, ew, "
          "wsum, "
-         "regmap, inv_count, lptr, lidx, lw, stim_t, stim_w, ptv, n_chunk, ps, pl, pr, pf, istep, count, "
+         "regmap, rptr, rmem, inv_count, lptr, lidx, lw, stim_t, stim_w, ptv, n_chunk, ps, pl, pr, pf, istep, count, "
          f"{mon_args}):")
     e(1, "N = regmap.shape[0]")
     e(1, f"NB = N * {B}")
@@ -771,19 +772,45 @@ def generate_surface(spec: KernelSpec) -> str:
     emit_coupling(e, spec, 4, lambda ch: f"g{ch}", lambda s: f"xm[U(({s} * R + r) * {B} + l)]", "wsr")
     for o in range(n_out):
         e(4, f"creg[U(({o} * R + r) * {B} + l)] = c{o}")
+    # One simulation (B = 1) steps G nodes at a time (D is then a multiple of G): the G nodes of a slice are
+    # updated by one loop whose iterations are independent, so they run as vectors instead of one node after
+    # another (same arithmetic per node, same order of each node's sums). For that its loads must be
+    # consecutive: each node's long-range coupling is copied from its region's once per step (an indexed load
+    # in the loop keeps LLVM from vectorising it), and stage rings are indexed from the slice's first place.
+    sliced = surface_sliced(spec)
+    if sliced and n_out:
+        e(2, "for i in range(N):")
+        e(3, "reg = regmap[U(i)]")
+        for o in range(n_out):
+            e(3, f"cnode[U({o} * N + i)] = creg[U({o} * R + reg)]")
     emit_noise_draws(e, spec, 2)
+    if sliced and spec.stochastic:
+        # the draws are keyed by original node: the slice loop reads them in the kernel's order, consecutively
+        e(2, "for i in range(N):")
+        e(3, "o = order[U(i)]")
+        for s in range(S):
+            e(3, f"znode[U({s} * N + i)] = zb[U({s} * 2 * HALF + o)]")
 
-    def at(name: str, node: str, lane: str) -> str:
-        """Where value ``name`` (``x1``: state ``X1``; ``t0``, ``d0``, ...: a stage array ``W{row}``) of a node and
-        lane is kept. Stage arrays are rings of WIN nodes (a power of two above the longest a stage value
-        lives, in nodes): the fused pass needs each for a few D iterations only, and rings that stay in cache
-        spare the memory traffic of full-length arrays."""
+    def array_of(name: str) -> tuple[str, str]:
+        """The array that keeps value ``name`` (``x1``: state ``X1``; ``t0``, ``d0``, ...: a stage array
+        ``W{row}``) and the mask of its node index (``-1``, or ``WMASK`` for a ring). Stage arrays are rings of
+        WIN nodes (a power of two above the longest a stage value lives, in nodes): the fused pass needs each for
+        a few D iterations only, and rings that stay in cache spare the memory traffic of full-length arrays."""
         prefix, s = name.rstrip("0123456789"), int(name[len(name.rstrip("0123456789")):])
         if prefix == "x":
-            return f"X{s}[U({node} * {B} + {lane})]"
-        if rows[name] in full_rows:
-            return f"W{rows[name]}[U({node} * {B} + {lane})]"
-        return f"W{rows[name]}[U(({node} & WMASK) * {B} + {lane})]"
+            return f"X{s}", "-1"
+        return f"W{rows[name]}", ("-1" if rows[name] in full_rows else "WMASK")
+
+    def at(name: str, node: str, lane: str) -> str:
+        """Where value ``name`` of a node and lane is kept (see ``array_of``)."""
+        array, mask = array_of(name)
+        return f"{array}[U({node} * {B} + {lane})]" if mask == "-1" else f"{array}[U(({node} & WMASK) * {B} + {lane})]"
+
+    def at_slice(name: str) -> str:
+        """Where value ``name`` of node ``pos + g`` is kept, in a slice's loop (one lane): consecutive places (a
+        ring holds whole slices, WIN being a multiple of G, and ``wb = pos & WMASK``)."""
+        array, mask = array_of(name)
+        return f"{array}[U(i)]" if mask == "-1" else f"{array}[U(wb + g)]"
 
     # ---- the scheme's stages, fused into one skewed pass over the nodes: at iteration `it`, stage k updates
     # node it - k * D. The kernel's nodes are in a bandwidth-reducing order of the local connectivity (node
@@ -798,10 +825,6 @@ def generate_surface(spec: KernelSpec) -> str:
     for s in cvs:
         e(2, "for x in range(RB):")
         e(3, f"xm[U({s} * RB + x)] = _T(0.0)")
-    # One simulation (B = 1) steps G nodes at a time (D is then a multiple of G): the G nodes of a slice are
-    # updated by one loop whose iterations are independent, so they run as vectors instead of one node after
-    # another (same arithmetic per node, same order of each node's sums)
-    sliced = surface_sliced(spec)
     e(2, f"for it in range(0, N + {n_stages - 1} * D, {G if sliced else 1}):")
     for k, stage in enumerate(stages):
         prefix_in, deriv, out, _expr, earlier = stage
@@ -813,7 +836,7 @@ def generate_surface(spec: KernelSpec) -> str:
 
         def node_values(indent: int) -> None:
             """Node i's own values, once for all its lanes."""
-            if spec.stochastic:
+            if spec.stochastic and not sliced:
                 e(indent, "onode = order[U(i)]")      # the node's own noise, whatever its place in the kernel's order
             e(indent, "reg = regmap[U(i)]")
             emit_load_params(e, spec, indent, ("region",))
@@ -822,21 +845,16 @@ def generate_surface(spec: KernelSpec) -> str:
             node_values(4)
         # local coupling. One simulation: a slice of G consecutive nodes at a time (sliced ELLPACK, see
         # `local_slices`): row k of a slice holds the k-th entry of each of its nodes, so the G sums are
-        # independent (one vector, instead of a chain of dependent adds per node). Batches: node by node, one
-        # load of an entry's weight and index serving all lanes. Either way every node adds its entries in its
-        # own order (the same sums whatever the batch)
+        # independent, one vector (`simd.slice_sums`; each stage its own G sums: the stages' slices are D nodes
+        # apart). Batches: node by node, one load of an entry's weight and index serving all lanes. Either way
+        # every node adds its entries in its own order (the same sums whatever the batch)
         if sliced and spec.local_vars:
             e(4, f"sl = i >> {G.bit_length() - 1}")
         for j, var in enumerate(spec.local_vars):
             if sliced:
-                for g in range(G):
-                    e(4, f"a{g} = _T(0.0)")
-                e(4, "for ed in range(lptr[U(sl)], lptr[U(sl + 1)]):")
-                e(5, f"b = ed * {G}")
-                for g in range(G):
-                    e(5, f"a{g} += lw[U(b + {g})] * {at(f'{prefix_in}{var}', f'lidx[U(b + {g})]', '0')}")
-                for g in range(G):       # each stage its own sums: the stages' slices are D nodes apart
-                    e(4, f"lcb[U({(k * len(spec.local_vars) + j) * G + g})] = a{g}")
+                array, mask = array_of(f"{prefix_in}{var}")
+                e(4, f"slice_sums({G}, lptr, lidx, lw, {array}, sl, {mask}, lcb, "
+                     f"{(k * len(spec.local_vars) + j) * G})")
                 continue
             if B <= LOCAL_REGISTER_LANES:
                 # one accumulator per lane in registers (a sum in memory waits on store-to-load forwarding)
@@ -858,6 +876,7 @@ def generate_surface(spec: KernelSpec) -> str:
             e(5, f"for l in range({B}):")
             e(6, f"lcb[U({j * B} + l)] += w * {at(f'{prefix_in}{var}', 'j', 'l')}")
         if sliced:
+            e(4, "wb = pos & WMASK")
             e(4, f"for g in range(min({G}, N - pos)):")
             e(5, "i = pos + g")
             node_values(5)
@@ -866,18 +885,20 @@ def generate_surface(spec: KernelSpec) -> str:
         else:
             e(4, f"for l in range({B}):")
             e(5, f"m = i * {B} + l")
+        place = (lambda name: at_slice(name)) if sliced else (lambda name: at(name, "i", "l"))
         emit_load_params(e, spec, 5, ("lane", "full", "time"))
         if spec.stimulus_vars:
             e(5, f"sti = stim_t[U(sidx * {B} + l)] * stim_w[U(m)]")
         for s in range(S):
             e(5, f"x{s} = X{s}[U(m)]")
             if prefix_in != "x":
-                e(5, f"{prefix_in}{s} = {at(f'{prefix_in}{s}', 'i', 'l')}")
+                e(5, f"{prefix_in}{s} = {place(f'{prefix_in}{s}')}")
             for p_ in earlier:
-                e(5, f"{p_}{s} = {at(f'{p_}{s}', 'i', 'l')}")
-        emit_noise(e, spec, 5, lambda s: f"zb[U(({s} * 2 * HALF + onode) * {B} + l)]")
+                e(5, f"{p_}{s} = {place(f'{p_}{s}')}")
+        emit_noise(e, spec, 5, (lambda s: f"znode[U({s} * N + i)]") if sliced
+                   else (lambda s: f"zb[U(({s} * 2 * HALF + onode) * {B} + l)]"))
         for o in range(n_out):
-            e(5, f"c{o} = creg[U(({o} * R + reg) * {B} + l)]")
+            e(5, f"c{o} = cnode[U({o} * N + i)]" if sliced else f"c{o} = creg[U(({o} * R + reg) * {B} + l)]")
         for j in range(len(spec.local_vars)):
             e(5, f"lc{j} = lcb[U({(k * len(spec.local_vars) + j) * G} + g)]" if sliced
               else f"lc{j} = lcb[U({j * B} + l)]")
@@ -888,20 +909,14 @@ def generate_surface(spec: KernelSpec) -> str:
             for m, off in acc_offsets.items():
                 for j, v in enumerate(spec.monitors[m].voi):
                     e(5, f"acc{off + j}[U(m)] += {_voi_code(spec.voi_exprs[v], names)}")
-            if sliced and cvs:
-                # region sums after the slice's loop: nodes of one region would make its iterations dependent
-                e(4, f"for i in range(pos, min(pos + {G}, N)):")
-                e(5, "reg = regmap[U(i)]")
-                for s in cvs:
-                    e(5, f"xm[U({s} * RB + reg)] += X{s}[U(i)]")
-            else:
+            if not sliced:
                 for s in cvs:
                     e(5, f"xm[U({s} * RB + reg * {B} + l)] += y{s}")
             continue
         for s in range(S):
-            e(5, f"{at(f'{out}{s}', 'i', 'l')} = {out}{s}")
+            e(5, f"{place(f'{out}{s}')} = {out}{s}")
             if deriv in later_reads:
-                e(5, f"{at(f'{deriv}{s}', 'i', 'l')} = {deriv}{s}")
+                e(5, f"{place(f'{deriv}{s}')} = {deriv}{s}")
     if not in_place:
         e(2, "for i in range(N):")
         e(3, f"rb = regmap[U(i)] * {B}")
@@ -913,8 +928,23 @@ def generate_surface(spec: KernelSpec) -> str:
         for m, off in acc_offsets.items():
             for j, v in enumerate(spec.monitors[m].voi):
                 e(4, f"acc{off + j}[U(m)] += {_voi_code(spec.voi_exprs[v], names)}")
+        if not sliced:
+            for s in cvs:
+                e(4, f"xm[U({s} * RB + rb + l)] += y{s}")
+    if sliced and cvs:
+        # One simulation: region sums after the pass, region by region (`rmem[rptr[r]:rptr[r + 1]]`: its nodes in
+        # the kernel's order, so each sum adds the same values in the same order as a batch kernel's). Summed
+        # node by node in the pass, most adds waited for the previous one through memory (nodes of a region
+        # come in runs), and a third of a step went by doing so.
+        e(2, "for r in range(R):")
         for s in cvs:
-            e(4, f"xm[U({s} * RB + rb + l)] += y{s}")
+            e(3, f"xr{s} = _T(0.0)")
+        e(3, "for k in range(rptr[U(r)], rptr[U(r + 1)]):")
+        e(4, "i = rmem[U(k)]")
+        for s in cvs:
+            e(4, f"xr{s} += X{s}[U(i)]")
+        for s in cvs:
+            e(3, f"xm[U({s} * RB + r)] = xr{s}")
     # ---- region means of the coupling variables (TVB: surface_state_to_rois), then the ring row of this step
     e(2, "for r in range(R):")
     e(3, "ic = inv_count[U(r)]")

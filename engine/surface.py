@@ -31,7 +31,7 @@ from typing import Any, Sequence, Union
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Cortex", "LocalConnectivity", "TVB_DATA_REGION_MAPPINGS", "local_order"]
+__all__ = ["Cortex", "LocalConnectivity", "TVB_DATA_REGION_MAPPINGS", "local_order", "group_by_degree"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -298,8 +298,9 @@ class Cortex:
         if self.region_mapping.max() >= n_regions:
             raise ValueError(f"region_mapping: vertices map to region {int(self.region_mapping.max())} but the "
                              f"connectome has {n_regions} regions (0..{n_regions - 1})")
-        unmapped = np.setdiff1d(np.arange(n_regions), self.region_mapping)
-        return np.concatenate([self.region_mapping, unmapped])
+        mapped = np.zeros(n_regions, dtype=bool)
+        mapped[self.region_mapping] = True       # a simulation asks often: no sort (np.setdiff1d) of every vertex
+        return np.concatenate([self.region_mapping, np.flatnonzero(~mapped)])
 
     def local_coupling_matrix(self, n_nodes: int) -> sp.csr_array:
         """``coupling_strength`` times the local connectivity, padded with zeros to ``n_nodes`` (TVB's
@@ -354,3 +355,26 @@ def local_order(local: sp.csr_array) -> tuple[np.ndarray, int]:
     position = np.empty(n, dtype=np.int64)
     position[order] = np.arange(n)
     return order, int(np.abs(position[rows] - position[cols]).max()) + 1
+
+
+def group_by_degree(local: sp.csr_array, order: np.ndarray, window: int) -> tuple[np.ndarray, int]:
+    """``order`` with the nodes of every ``window`` consecutive places sorted by their number of local-coupling
+    entries (most first, stably), and the skew D of the new order (as :func:`local_order`).
+
+    The kernel of one simulation sums the local coupling of 16 consecutive nodes as one vector, padded to the
+    longest of the 16 rows (sliced ELLPACK); sorting within windows (SELL-C-sigma) puts nodes of like degree in
+    the same slices. On tvb-data's cortex (3 to 11 entries per vertex), windows of 64 places: 107,280 padded
+    entries for 98,280 instead of 131,008, and D from 309 to 379 nodes (128 places: 102,624, but D = 487 makes
+    the stage rings of a float64 kernel outgrow the L1 cache, and it ran slower).
+    """
+    if local.nnz == 0:
+        return order, 0
+    degree = np.diff(local.indptr)
+    grouped = order.copy()
+    for start in range(0, order.size, window):
+        part = grouped[start:start + window]
+        grouped[start:start + window] = part[np.argsort(-degree[part], kind="stable")]
+    rows, cols = local.nonzero()
+    position = np.empty(order.size, dtype=np.int64)
+    position[grouped] = np.arange(order.size)
+    return grouped, int(np.abs(position[rows] - position[cols]).max()) + 1

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 import brainsweep.engine as bs
 from brainsweep.engine import Cortex, LocalConnectivity, SpatialAverage, codegen
-from brainsweep.engine.surface import local_order
+from brainsweep.engine.surface import group_by_degree, local_order
 
 CONN = bs.Connectivity.from_tvb_data()
 CORTEX = Cortex.from_tvb_data()
@@ -141,9 +141,12 @@ def test_surface_batch_members_equal_single_runs_and_noise_is_per_node():
     assert np.abs(batch.spatial_average.values[0] - batch.spatial_average.values[2]).max() > 1e-6
 
 
-def test_skewed_pass_equals_a_plain_stagewise_reference():
+@pytest.mark.parametrize("with_local", [True, False], ids=["local-coupling", "no-local-connectivity"])
+def test_skewed_pass_equals_a_plain_stagewise_reference(with_local):
     """The fused kernel (reordered nodes, stages D apart) against a direct numpy transcription of TVB's loop on a
-    small mesh: Euler and RK4 (one and four stages) with local coupling and per-region parameters."""
+    small mesh: Euler, Heun and RK4 (one, two and four stages) with per-region parameters, with local coupling
+    and without (no local connectivity: D = 0, so every stage of a slice runs in one iteration; its stage values
+    once overwrote one another in a ring too short for a slice)."""
     rng = np.random.default_rng(1)
     n_regions, per_region = 6, 41                    # 246 nodes: the last slice of 16 (one simulation) is partial
     n = n_regions * per_region
@@ -152,19 +155,21 @@ def test_skewed_pass_equals_a_plain_stagewise_reference():
     rows = np.repeat(np.arange(n), 4)
     cols = (rows + rng.integers(-30, 30, rows.size)) % n
     local = sp.csr_array((rng.uniform(0.0, 0.05, rows.size), (rows, cols)), shape=(n, n))
-    cortex = Cortex(vertices, np.zeros((0, 3), dtype=int), mapping, LocalConnectivity(local), coupling_strength=0.7)
+    cortex = Cortex(vertices, np.zeros((0, 3), dtype=int), mapping,
+                    LocalConnectivity(local) if with_local else None, coupling_strength=0.7)
     w = rng.uniform(0, 1, (n_regions, n_regions))
     conn = bs.Connectivity(w, rng.uniform(5, 40, (n_regions, n_regions)), conduction_speed=4.0)
     x0 = np.stack([rng.uniform(-1, 1, n), rng.uniform(-1, 1, n)])
     model = bs.models.Generic2dOscillator(a=rng.uniform(-2.5, -1.5, n_regions))
     dt, steps = 0.1, 60
-    for integrator in (bs.integrators.EulerDeterministic(dt=dt), bs.integrators.RungeKutta4thOrderDeterministic(dt=dt)):
+    for integrator in (bs.integrators.EulerDeterministic(dt=dt), bs.integrators.HeunDeterministic(dt=dt),
+                       bs.integrators.RungeKutta4thOrderDeterministic(dt=dt)):
         sim = bs.Simulator(conn, model, bs.coupling.Linear(a=0.3), integrator, [bs.monitors.Raw()],
                            initial_conditions=x0, surface=cortex)
         got = sim.run(steps * dt).raw.values[:, 0]                    # (time, node)
         # reference: region means into a history, region coupling, local coupling per stage
         idel = conn.idelays(dt)
-        lc = 0.7 * local.toarray()
+        lc = 0.7 * local.toarray() if with_local else np.zeros((n, n))
         counts = np.bincount(mapping)
         history = [np.bincount(mapping, weights=x0[0]) / counts]
         x = x0.copy()
@@ -186,6 +191,9 @@ def test_skewed_pass_equals_a_plain_stagewise_reference():
             c_node = (0.3 * (w * delayed).sum(axis=1))[mapping]
             if integrator.scheme == "euler":
                 x = x + dt * dfun(x, c_node)
+            elif integrator.scheme == "heun":
+                d = dfun(x, c_node)
+                x = x + dt / 2 * (d + dfun(x + dt * d, c_node))
             else:
                 k1 = dfun(x, c_node)
                 k2 = dfun(x + dt / 2 * k1, c_node)
@@ -221,6 +229,30 @@ def test_local_order_reduces_the_bandwidth_of_the_tvb_cortex():
     order, skew = local_order(CORTEX.local_coupling_matrix(CORTEX.number_of_vertices))
     assert sorted(order) == list(range(CORTEX.number_of_vertices))
     assert skew < 400                                          # 8,133 in the file's own vertex order
+
+
+def test_grouping_by_degree_cuts_the_slices_padding_and_keeps_the_skew_exact():
+    """Within windows of 64 places the nodes are sorted by degree (a permutation of the same window), the skew
+    returned is the new bandwidth + 1, and tvb-data's cortex pads far fewer entries into its slices of 16."""
+    local = CORTEX.local_coupling_matrix(CORTEX.number_of_vertices)
+    order, _ = local_order(local)
+    grouped, skew = group_by_degree(local, order, 64)
+    degree = np.diff(local.indptr)
+    for start in range(0, order.size, 64):
+        np.testing.assert_array_equal(np.sort(grouped[start:start + 64]), np.sort(order[start:start + 64]))
+        assert (np.diff(degree[grouped[start:start + 64]]) <= 0).all()
+    position = np.empty_like(grouped)
+    position[grouped] = np.arange(grouped.size)
+    rows, cols = local.nonzero()
+    assert skew == np.abs(position[rows] - position[cols]).max() + 1
+
+    def padded(o):
+        d = degree[o]
+        return int(np.pad(d, (0, -d.size % 16)).reshape(-1, 16).max(axis=1).sum() * 16)
+
+    assert local.nnz == 98_280 and padded(order) == 131_008 and padded(grouped) == 107_280
+    same, no_skew = group_by_degree(sp.csr_array((5, 5)), np.arange(5), 64)   # no local coupling: as it was
+    assert no_skew == 0 and same.tolist() == list(range(5))
 
 
 def test_cortex_loaders_and_region_mappings():
