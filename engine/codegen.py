@@ -733,9 +733,9 @@ def generate_surface(spec: KernelSpec) -> str:
     mon_args = ", ".join([f"out{m}" for m in range(len(spec.monitors))] + [f"acc{a}" for a in range(n_acc)]
                          + [f"X{s}" for s in range(S)] + [f"W{k}" for k in range(len(rows))])
     e(0, "@kernel_jit")
-    e(0, "def run(n_steps, step0, slot0, H, R, D, order, ring, xm, creg, cnode, znode, lcb, zb, zh, keys, eptr, esrc, edel, ew, "
-         "wsum, "
-         "regmap, rptr, rmem, inv_count, lptr, lidx, lw, stim_t, stim_w, ptv, n_chunk, ps, pl, pr, pf, istep, count, "
+    e(0, "def run(n_steps, step0, slot0, H, R, D, order, ring, xm, creg, cnode, znode, lcb, zb, zh, keys, "
+         "eptr, esrc, edel, ew, wsum, regmap, rptr, rmem, inv_count, lptr, lidx, lw, stim_t, stim_w, ptv, n_chunk, "
+         "ps, pl, pr, pf, istep, count, "
          f"{mon_args}):")
     e(1, "N = regmap.shape[0]")
     e(1, f"NB = N * {B}")
@@ -804,7 +804,9 @@ def generate_surface(spec: KernelSpec) -> str:
     def at(name: str, node: str, lane: str) -> str:
         """Where value ``name`` of a node and lane is kept (see ``array_of``)."""
         array, mask = array_of(name)
-        return f"{array}[U({node} * {B} + {lane})]" if mask == "-1" else f"{array}[U(({node} & WMASK) * {B} + {lane})]"
+        if mask == "-1":
+            return f"{array}[U({node} * {B} + {lane})]"
+        return f"{array}[U(({node} & WMASK) * {B} + {lane})]"
 
     def at_slice(name: str) -> str:
         """Where value ``name`` of node ``pos + g`` is kept, in a slice's loop (one lane): consecutive places (a
@@ -934,8 +936,8 @@ def generate_surface(spec: KernelSpec) -> str:
     if sliced and cvs:
         # One simulation: region sums after the pass, region by region (`rmem[rptr[r]:rptr[r + 1]]`: its nodes in
         # the kernel's order, so each sum adds the same values in the same order as a batch kernel's). Summed
-        # node by node in the pass, most adds waited for the previous one through memory (nodes of a region
-        # come in runs), and a third of a step went by doing so.
+        # node by node in the pass, each add waited on the previous one through memory (a region's nodes come in
+        # runs): about 40 µs of a step on tvb-data's cortex, 14-18 µs this way.
         e(2, "for r in range(R):")
         for s in cvs:
             e(3, f"xr{s} = _T(0.0)")

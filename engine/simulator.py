@@ -960,8 +960,8 @@ class Simulator:
                     for m in device_only:
                         device.fetch(m, views[m], int(count[m]))
             elif surface:
-                st.slot = int(kernel(n, st.step + 1, st.slot, H, R, skew, order, st.hist, st.current, creg, cnode, znode, lcb,
-                                     zb, zh, keys,
+                st.slot = int(kernel(n, st.step + 1, st.slot, H, R, skew, order, st.hist, st.current, creg, cnode,
+                                     znode, lcb, zb, zh, keys,
                                      eptr, esrc, edel, ew, region_wsum, regmap, rptr, rmem, inv_count, lptr, lidx, lw,
                                      stim_t, stim_w, ptv, chunk, ps, pl, pr, pf, isteps, count,
                                      *views, *st.acc, *st.X, *work))
