@@ -824,9 +824,10 @@ def generate_surface(spec: KernelSpec) -> str:
     n_stages = len(stages)
     in_place = n_stages > 1           # a single stage reads neighbours' X while writing X: commit afterwards
     names = {sv: f"y{s}" for s, sv in enumerate(spec.state_variables)}
-    for s in cvs if not sliced else ():        # one simulation writes each region's whole sum after the pass
-        e(2, "for x in range(RB):")
-        e(3, f"xm[U({s} * RB + x)] = _T(0.0)")
+    if not sliced:                    # one simulation writes each region's whole sum after the pass
+        for s in cvs:
+            e(2, "for x in range(RB):")
+            e(3, f"xm[U({s} * RB + x)] = _T(0.0)")
     e(2, f"for it in range(0, N + {n_stages - 1} * D, {G if sliced else 1}):")
     for k, stage in enumerate(stages):
         prefix_in, deriv, out, _expr, earlier = stage
@@ -887,7 +888,7 @@ def generate_surface(spec: KernelSpec) -> str:
         else:
             e(4, f"for l in range({B}):")
             e(5, f"m = i * {B} + l")
-        place = (lambda name: at_slice(name)) if sliced else (lambda name: at(name, "i", "l"))
+        place = at_slice if sliced else (lambda name: at(name, "i", "l"))
         emit_load_params(e, spec, 5, ("lane", "full", "time"))
         if spec.stimulus_vars:
             e(5, f"sti = stim_t[U(sidx * {B} + l)] * stim_w[U(m)]")

@@ -19,6 +19,7 @@ state every ``kernel_istep`` steps, or the average over each ``kernel_istep`` st
 """
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
 from .component import Component, Parameter
@@ -360,24 +361,14 @@ def area_means(mask) -> "scipy.sparse.csr_array":
     return sp.csr_array((1.0 / counts[mask], (mask, np.arange(mask.size))), shape=(counts.size, mask.size))
 
 
-def _area_sums_kernel():
-    """``out[r, area[j], l] += weight[j] * x[r, j, l]`` for nodes ``j`` in order (compiled on first use)."""
-    global _AREA_SUMS
-    if _AREA_SUMS is None:
-        import numba as nb
-
-        @nb.njit(cache=True, nogil=True, error_model="numpy")
-        def area_sums(x, area, weight, out):
-            for r in range(x.shape[0]):
-                for j in range(x.shape[1]):
-                    a, w = area[j], weight[j]
-                    for lane in range(x.shape[2]):
-                        out[r, a, lane] += w * np.float64(x[r, j, lane])
-        _AREA_SUMS = area_sums
-    return _AREA_SUMS
-
-
-_AREA_SUMS = None
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _area_sums(x, area, weight, out):
+    """``out[r, area[j], l] += weight[j] * x[r, j, l]`` for nodes ``j`` in order."""
+    for r in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            a, w = area[j], weight[j]
+            for lane in range(x.shape[2]):
+                out[r, a, lane] += w * np.float64(x[r, j, lane])
 
 
 class _SpatialMean:
@@ -400,7 +391,7 @@ class _SpatialMean:
     def feed(self, samples: np.ndarray, steps: np.ndarray) -> np.ndarray:
         c, v, n, b = samples.shape
         out = np.zeros((c * v, self.n_areas, b), dtype=np.float64)
-        _area_sums_kernel()(np.ascontiguousarray(samples).reshape(c * v, n, b), self.area, self.weight, out)
+        _area_sums(np.ascontiguousarray(samples).reshape(c * v, n, b), self.area, self.weight, out)
         return out.reshape(c, v, self.n_areas, b).astype(self.dtype)
 
 

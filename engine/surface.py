@@ -31,7 +31,7 @@ from typing import Any, Sequence, Union
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Cortex", "LocalConnectivity", "TVB_DATA_REGION_MAPPINGS", "local_order", "group_by_degree"]
+__all__ = ["Cortex", "LocalConnectivity", "TVB_DATA_REGION_MAPPINGS", "local_order", "local_skew", "group_by_degree"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -352,9 +352,15 @@ def local_order(local: sp.csr_array) -> tuple[np.ndarray, int]:
     rows, cols = local.nonzero()
     pattern = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=local.shape)
     order = reverse_cuthill_mckee(pattern + pattern.T, symmetric_mode=True).astype(np.int64)
-    position = np.empty(n, dtype=np.int64)
-    position[order] = np.arange(n)
-    return order, int(np.abs(position[rows] - position[cols]).max()) + 1
+    return order, local_skew(local, order)
+
+
+def local_skew(local: sp.csr_array, order: np.ndarray) -> int:
+    """D for node order ``order``: one more than the bandwidth of ``local`` there (``|pos(i) - pos(j)| < D``)."""
+    rows, cols = local.nonzero()
+    position = np.empty(order.size, dtype=np.int64)
+    position[order] = np.arange(order.size)
+    return int(np.abs(position[rows] - position[cols]).max()) + 1
 
 
 def group_by_degree(local: sp.csr_array, order: np.ndarray, window: int) -> tuple[np.ndarray, int]:
@@ -374,7 +380,4 @@ def group_by_degree(local: sp.csr_array, order: np.ndarray, window: int) -> tupl
     for start in range(0, order.size, window):
         part = grouped[start:start + window]
         grouped[start:start + window] = part[np.argsort(-degree[part], kind="stable")]
-    rows, cols = local.nonzero()
-    position = np.empty(order.size, dtype=np.int64)
-    position[grouped] = np.arange(order.size)
-    return grouped, int(np.abs(position[rows] - position[cols]).max()) + 1
+    return grouped, local_skew(local, grouped)
